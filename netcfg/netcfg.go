@@ -103,10 +103,10 @@ type Interface struct {
 type AddrFlags uint8
 
 const (
-	AddrSecondary AddrFlags = 1 << iota // IFA_F_SECONDARY; an additional address
-	AddrTentative                       // DAD in progress
-	AddrDuplicate                       // DAD failed (Windows IpDadStateDuplicate)
-	AddrDeprecated                      // preferred lifetime over
+	AddrSecondary  AddrFlags = 1 << iota // IFA_F_SECONDARY; an additional address
+	AddrTentative                        // DAD in progress
+	AddrDuplicate                        // DAD failed (Windows IpDadStateDuplicate)
+	AddrDeprecated                       // preferred lifetime over
 )
 
 func (f AddrFlags) String() string {

@@ -9,7 +9,6 @@
 package lab
 
 import (
-
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/netcfg"
 )
@@ -22,9 +21,9 @@ const HostRole = "host"
 
 // Lab is a running lab.
 type Lab struct {
-	ID      string         // "kbh-<pid>-<random>"
-	Fixture *fixtures.Lab  // the topology it was built from
-	Host    netcfg.Host    // the host under test, bound to its namespace
+	ID      string        // "kbh-<pid>-<random>"
+	Fixture *fixtures.Lab // the topology it was built from
+	Host    netcfg.Host   // the host under test, bound to its namespace
 	// Namespaces maps a role (HostRole, or a peer name from the fixture) to
 	// its namespace name under /run/netns.
 	Namespaces map[string]string
