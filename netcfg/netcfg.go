@@ -137,6 +137,7 @@ type Route struct {
 	Interface string     // interface name; "" if the OS did not say
 	Metric    int
 	Protocol  string // origin: "static", "kernel", "boot", "netmgmt", "local", ...; "" if unknown
+	Type      string // "" for unicast; "local", "broadcast", "unreachable", "blackhole", ...
 	Table     string // "main", "local", ...; "" for the main/only table
 	Store     Store
 }

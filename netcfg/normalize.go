@@ -12,18 +12,19 @@ import (
 //
 //	default via 192.0.2.1 dev kbh0 proto static metric 0
 //	local 192.0.2.20 dev kbh0 table local proto kernel metric 0
+//	192.0.2.1 via 192.0.2.1 dev kbh0 proto static metric 0
 //	2001:db8::/64 dev kbh0 proto kernel metric 256 store persistent
 func (r Route) Line() string {
 	var b strings.Builder
-	if r.Table == "local" {
-		b.WriteString("local ")
+	if r.Type != "" && r.Type != "unicast" {
+		b.WriteString(r.Type + " ")
 	}
 	if r.Dst.Bits() == 0 {
 		b.WriteString("default")
 		if r.Dst.Addr().Is6() {
 			b.WriteString(" inet6")
 		}
-	} else if r.Dst.IsSingleIP() && r.Table == "local" {
+	} else if r.Dst.IsSingleIP() {
 		b.WriteString(r.Dst.Addr().String())
 	} else {
 		b.WriteString(r.Dst.String())
