@@ -1,0 +1,145 @@
+// Package winreg parses the registry views that Windows keeps of its TCP/IP
+// configuration. It is pure: the registry is read by netcfg's Windows host,
+// and the parsing is tested on every OS.
+//
+// IPv4 persistent routes (`route -p add`, `netsh interface ipv4 add route
+// store=persistent`, `New-NetRoute -PolicyStore PersistentStore`) appear as
+// value names under PersistentRoutesKey, kept by the TCP/IP Registry
+// Compatibility service (Tcpipreg) for legacy readers. IPv6 persistent routes
+// have no such documented registry view: Windows keeps them in the
+// undocumented binary NSI store (HKLM\SYSTEM\CurrentControlSet\Control\Nsi\
+// {eb004a01-9b1a-11d4-9123-0050047759bc}\..., REG_BINARY values named by
+// NET_LUID and address); read them with `Get-NetRoute -PolicyStore
+// PersistentStore` or `netsh interface ipv6 show route store=persistent`.
+package winreg
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/kbharness/kbharness/netcfg"
+)
+
+// PersistentRoutesKey is the key, under HKEY_LOCAL_MACHINE, whose value names
+// are the IPv4 persistent routes, one "dest,mask,gateway,metric" each (REG_SZ,
+// empty data).
+const PersistentRoutesKey = `SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\PersistentRoutes`
+
+// DefaultMetric is the metric of a persistent route added without one
+// (`route -p add` without METRIC): the value name carries -1 and `route
+// print` shows "Default".
+const DefaultMetric = -1
+
+// ParsePersistentRoute parses one PersistentRoutes value name,
+// "dest,mask,gateway,metric" (e.g. "0.0.0.0,0.0.0.0,192.0.2.1,1"), into a
+// route of the persistent store. A gateway of 0.0.0.0 is on-link. The
+// registry does not say the interface, so Interface is empty.
+func ParsePersistentRoute(name string) (netcfg.Route, error) {
+	fields := strings.Split(name, ",")
+	if len(fields) != 4 {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: want 4 comma-separated fields dest,mask,gateway,metric, have %d", name, len(fields))
+	}
+	for i := range fields {
+		fields[i] = strings.TrimSpace(fields[i])
+	}
+	dst, err := parseIPv4(fields[0], "destination")
+	if err != nil {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+	}
+	mask, err := parseIPv4(fields[1], "mask")
+	if err != nil {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+	}
+	bits, err := maskBits(mask)
+	if err != nil {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+	}
+	prefix := netip.PrefixFrom(dst, bits)
+	if prefix.Masked() != prefix {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: destination %s has bits outside mask %s", name, dst, mask)
+	}
+	gw, err := parseIPv4(fields[2], "gateway")
+	if err != nil {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+	}
+	if gw.IsUnspecified() {
+		gw = netip.Addr{}
+	}
+	metric, err := strconv.Atoi(fields[3])
+	if err != nil || metric < DefaultMetric {
+		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: metric %q is not an integer >= %d", name, fields[3], DefaultMetric)
+	}
+	return netcfg.Route{
+		Dst:      prefix,
+		Gateway:  gw,
+		Metric:   metric,
+		Protocol: "static",
+		Store:    netcfg.StorePersistent,
+	}, nil
+}
+
+// ParsePersistentRoutes parses every value name of PersistentRoutesKey. An
+// invalid name is an error that quotes it; the routes parsed before it are
+// not returned.
+func ParsePersistentRoutes(names []string) ([]netcfg.Route, error) {
+	routes := make([]netcfg.Route, 0, len(names))
+	for _, n := range names {
+		r, err := ParsePersistentRoute(n)
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, r)
+	}
+	return routes, nil
+}
+
+// PersistentRouteName is the inverse of ParsePersistentRoute: the value name
+// under which Windows records r.
+func PersistentRouteName(r netcfg.Route) (string, error) {
+	if !r.Dst.Addr().Is4() {
+		return "", fmt.Errorf("naming persistent route %s: the PersistentRoutes key holds IPv4 routes only", r.Dst)
+	}
+	gw := netip.IPv4Unspecified()
+	if r.Gateway.IsValid() {
+		gw = r.Gateway
+	}
+	return fmt.Sprintf("%s,%s,%s,%d", r.Dst.Addr(), maskOf(r.Dst.Bits()), gw, r.Metric), nil
+}
+
+func parseIPv4(s, field string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, fmt.Errorf("%s %q is not a dotted IPv4 address", field, s)
+	}
+	return a, nil
+}
+
+// maskBits returns the prefix length of a contiguous netmask.
+func maskBits(mask netip.Addr) (int, error) {
+	b := mask.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	bits := 0
+	for v&0x80000000 != 0 {
+		bits++
+		v <<= 1
+	}
+	if v != 0 {
+		return 0, fmt.Errorf("mask %s is not contiguous", mask)
+	}
+	return bits, nil
+}
+
+func maskOf(bits int) netip.Addr {
+	var b [4]byte
+	for i := range b {
+		switch n := bits - 8*i; {
+		case n >= 8:
+			b[i] = 0xff
+		case n > 0:
+			b[i] = byte(0xff << (8 - n))
+		}
+	}
+	return netip.AddrFrom4(b)
+}
