@@ -1,6 +1,7 @@
 package netcfg
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
@@ -141,4 +142,50 @@ func (t *Timeline) String() string {
 		return "(no steps, no events)\n"
 	}
 	return b.String()
+}
+
+// Len is the number of events recorded so far: a mark for Watch.
+func (t *Timeline) Len() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.events)
+}
+
+// Watch returns a channel that receives every event satisfying match,
+// starting with the event at index from (a Len taken before a change, so
+// nothing recorded in between is missed), until ctx is done. It is fed by
+// Record, so a suite waits on change notifications, e.g. with Gomega:
+//
+//	mark := tl.Len()
+//	... delete the address ...
+//	Consistently(tl.Watch(ctx, mark, lost), window).ShouldNot(Receive())
+func (t *Timeline) Watch(ctx context.Context, from int, match func(Event) bool) <-chan Event {
+	out := make(chan Event, 64)
+	next := from
+	go func() {
+		defer close(out)
+		for {
+			changed := t.Changed()
+			t.mu.Lock()
+			fresh := append([]Event(nil), t.events[next:]...)
+			next = len(t.events)
+			t.mu.Unlock()
+			for _, e := range fresh {
+				if !match(e) {
+					continue
+				}
+				select {
+				case out <- e:
+				case <-ctx.Done():
+					return
+				}
+			}
+			select {
+			case <-changed:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }

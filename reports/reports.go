@@ -1,0 +1,169 @@
+// Package reports writes a suite run's reports: Ginkgo's JUnit XML and JSON,
+// and our own summary view, one block per KB scenario with its verdict,
+// failures (first lines) and skip reasons.
+package reports
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+// Scenarios are the labels that name a KB scenario, in catalogue order.
+var Scenarios = []string{"secondary-ip-route-loss", "KB287032", "KB2901197", "KB943650", "KB952876"}
+
+// Files are the report files Write produces in its directory.
+var Files = []string{"junit.xml", "report.json", "summary.txt"}
+
+// DefaultDir picks the report directory for a run started at t: under the
+// module root's out/reports when run from inside the source tree, else under
+// ./kbharness-reports.
+func DefaultDir(t time.Time) string {
+	stamp := t.Format("20060102-150405")
+	if root, ok := moduleRoot(); ok {
+		return filepath.Join(root, "out", "reports", stamp)
+	}
+	return filepath.Join("kbharness-reports", stamp)
+}
+
+func moduleRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && strings.Contains(string(data), "module github.com/kbharness/kbharness") {
+			return dir, true
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// Write writes junit.xml, report.json and summary.txt for r into dir.
+func Write(r types.Report, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("creating report directory: %w", err)
+	}
+	if err := reporters.GenerateJUnitReport(r, filepath.Join(dir, "junit.xml")); err != nil {
+		return fmt.Errorf("writing JUnit report: %w", err)
+	}
+	if err := reporters.GenerateJSONReport(r, filepath.Join(dir, "report.json")); err != nil {
+		return fmt.Errorf("writing JSON report: %w", err)
+	}
+	f, err := os.Create(filepath.Join(dir, "summary.txt"))
+	if err != nil {
+		return fmt.Errorf("writing summary: %w", err)
+	}
+	defer f.Close()
+	WriteSummary(f, r)
+	return f.Close()
+}
+
+// tally counts a scenario's specs by outcome.
+type tally struct {
+	passed, failed, skipped int
+	failures                []string
+	skips                   map[string]int
+}
+
+// WriteSummary renders the per-scenario view of r:
+//
+//	secondary-ip-route-loss  FAIL  passed 7  failed 1  skipped 12
+//	  FAIL [netlink route, iproute2 address] keeps the default route: route default via ... lost
+//	  skip x12: mechanism netsh unsupported on this host ...
+func WriteSummary(w io.Writer, r types.Report) {
+	byScenario := map[string]*tally{}
+	injectors := map[string]bool{}
+	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		for _, e := range s.ReportEntries {
+			if e.Name == "injector" {
+				injectors[e.StringRepresentation()] = true
+			}
+		}
+		for _, label := range scenarioLabels(s) {
+			t := byScenario[label]
+			if t == nil {
+				t = &tally{skips: map[string]int{}}
+				byScenario[label] = t
+			}
+			switch {
+			case s.State.Is(types.SpecStatePassed):
+				t.passed++
+			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
+				t.skipped++
+				t.skips[firstLine(s.Failure.Message)]++
+			case s.State.Is(types.SpecStateFailureStates):
+				t.failed++
+				t.failures = append(t.failures, fmt.Sprintf("%s: %s", s.FullText(), firstLine(s.Failure.Message)))
+			}
+		}
+	}
+	fmt.Fprintf(w, "kbharness run %s, %s, %d specs\n", r.StartTime.Format(time.RFC3339), r.RunTime.Round(time.Millisecond), len(r.SpecReports))
+	if len(injectors) > 0 {
+		fmt.Fprintf(w, "injected defects: %s (red is the expected outcome)\n", strings.Join(sortedKeys(injectors), ", "))
+	}
+	for _, label := range Scenarios {
+		t := byScenario[label]
+		if t == nil {
+			fmt.Fprintf(w, "%-24s  not run\n", label)
+			continue
+		}
+		verdict := "PASS"
+		switch {
+		case t.failed > 0:
+			verdict = "FAIL"
+		case t.passed == 0:
+			verdict = "SKIP"
+		}
+		fmt.Fprintf(w, "%-24s  %s  passed %d  failed %d  skipped %d\n", label, verdict, t.passed, t.failed, t.skipped)
+		for _, f := range t.failures {
+			fmt.Fprintf(w, "  FAIL %s\n", f)
+		}
+		for _, reason := range sortedKeys(t.skips) {
+			fmt.Fprintf(w, "  skip x%d: %s\n", t.skips[reason], reason)
+		}
+	}
+}
+
+func scenarioLabels(s types.SpecReport) []string {
+	var out []string
+	for _, l := range s.Labels() {
+		for _, known := range Scenarios {
+			if l == known {
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

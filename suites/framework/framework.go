@@ -1,0 +1,191 @@
+// Package framework is what every kbharness suite stands on: it builds the
+// namespace lab for a spec (or attaches to an existing host), records every
+// change event into a timeline tagged with the running step, undoes each
+// change with DeferCleanup, starts the requested defect injectors, and on
+// failure prints the normalised before/after tables, their diff and the
+// timeline.
+package framework
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/lab"
+	"github.com/kbharness/kbharness/suites/framework/inject"
+)
+
+// Env is one spec's environment.
+type Env struct {
+	Lab      *lab.Lab
+	Host     netcfg.Host
+	Fixture  *fixtures.Lab
+	Timeline *netcfg.Timeline
+	Start    *netcfg.Snapshot // the start point, taken when the lab was ready
+}
+
+// NewEnv builds the lab named labFixture ("default", "multihomed", or a
+// file) for the running spec, or attaches to -kb.netns. Call it from a
+// BeforeEach or an It. It skips the spec, with the reason, where a lab
+// cannot be had, and registers the teardown and the failure diagnostics.
+func NewEnv(labFixture string) *Env {
+	GinkgoHelper()
+	if runtime.GOOS != "linux" {
+		Skip("namespace labs are Linux-only: unsupported on this host (" + runtime.GOOS + ")")
+	}
+	if os.Geteuid() != 0 {
+		Skip("requires root: creates network namespaces")
+	}
+	f, err := LoadLab(labFixture)
+	Expect(err).NotTo(HaveOccurred())
+
+	ctx := context.Background()
+	var l *lab.Lab
+	if Options.Netns != "" {
+		l, err = lab.Attach(ctx, Options.Netns, f)
+	} else {
+		l, err = lab.New(ctx, f)
+	}
+	Expect(err).NotTo(HaveOccurred(), "building lab %q", f.Name)
+	DeferCleanup(l.Close)
+
+	e := &Env{Lab: l, Host: l.Host, Fixture: f, Timeline: netcfg.NewTimeline()}
+	stop, err := l.Host.Subscribe(ctx, e.Timeline.Record)
+	Expect(err).NotTo(HaveOccurred(), "subscribing to change events in %s", l.Host.Name())
+	DeferCleanup(stop)
+
+	for _, name := range Injectors() {
+		stopInjector, err := inject.Start(ctx, name, l)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(stopInjector)
+		AddReportEntry("injector", name)
+	}
+
+	e.Start = e.Snapshot()
+	e.Timeline.Step("start point")
+	// Registered last, so it runs first: the lab still exists.
+	DeferCleanup(e.dumpOnFailure)
+	return e
+}
+
+// LoadLab loads a lab fixture by name or path, preferring NAME.yaml in
+// -kb.lab-dir when that is set.
+func LoadLab(nameOrPath string) (*fixtures.Lab, error) {
+	if Options.LabDir != "" && !strings.ContainsAny(nameOrPath, `/\`) && !strings.HasSuffix(nameOrPath, ".yaml") {
+		p := filepath.Join(Options.LabDir, nameOrPath+".yaml")
+		if _, err := os.Stat(p); err == nil {
+			return fixtures.LoadLab(p)
+		}
+	}
+	return fixtures.LoadLab(nameOrPath)
+}
+
+// Step starts a scenario phase: Ginkgo's By, and the timeline's step marker
+// so that events show which phase they happened in.
+func (e *Env) Step(format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	By(text)
+	e.Timeline.Step(text)
+}
+
+// Snapshot takes a snapshot of the host under test.
+func (e *Env) Snapshot() *netcfg.Snapshot {
+	GinkgoHelper()
+	s, err := e.Host.Snapshot(context.Background())
+	Expect(err).NotTo(HaveOccurred(), "taking a snapshot of %s", e.Host.Name())
+	return s
+}
+
+// RequireMechanism skips the spec when the host cannot use m.
+func (e *Env) RequireMechanism(m netcfg.Mechanism) {
+	if !e.Host.Capabilities().Has(m) {
+		Skip(fmt.Sprintf("mechanism %s unsupported on this host (%s supports %v)", m, e.Host.Name(), e.Host.Capabilities().Mechanisms))
+	}
+}
+
+// AddAddress adds an address by mechanism m and registers its removal.
+func (e *Env) AddAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
+	GinkgoHelper()
+	e.RequireMechanism(m)
+	Expect(e.Host.AddAddress(context.Background(), m, a)).To(Succeed())
+	DeferCleanup(func() error { return ignoreNotFound(e.Host.DeleteAddress(context.Background(), m, a)) })
+}
+
+// DeleteAddress deletes an address by mechanism m.
+func (e *Env) DeleteAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
+	GinkgoHelper()
+	e.RequireMechanism(m)
+	Expect(e.Host.DeleteAddress(context.Background(), m, a)).To(Succeed())
+}
+
+// AddRoute adds a route by mechanism m and registers its removal.
+func (e *Env) AddRoute(m netcfg.Mechanism, r netcfg.RouteSpec) {
+	GinkgoHelper()
+	e.RequireMechanism(m)
+	Expect(e.Host.AddRoute(context.Background(), m, r)).To(Succeed())
+	DeferCleanup(func() error { return ignoreNotFound(e.Host.DeleteRoute(context.Background(), m, r)) })
+}
+
+// DeleteRoute deletes a route by mechanism m.
+func (e *Env) DeleteRoute(m netcfg.Mechanism, r netcfg.RouteSpec) {
+	GinkgoHelper()
+	e.RequireMechanism(m)
+	Expect(e.Host.DeleteRoute(context.Background(), m, r)).To(Succeed())
+}
+
+func ignoreNotFound(err error) error {
+	if errors.Is(err, netcfg.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// WaitFor waits, fed by change notifications, until check passes or the
+// window ends; it returns check's last error.
+func (e *Env) WaitFor(window time.Duration, check func(*netcfg.Snapshot) error) error {
+	deadline := time.NewTimer(window)
+	defer deadline.Stop()
+	for {
+		changed := e.Timeline.Changed()
+		err := check(e.Snapshot())
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-deadline.C:
+			return check(e.Snapshot())
+		}
+	}
+}
+
+// dumpOnFailure prints and attaches to the report the normalised tables at
+// the start point and now, their diff and the event timeline.
+func (e *Env) dumpOnFailure() {
+	if !CurrentSpecReport().Failed() {
+		return
+	}
+	now, err := e.Host.Snapshot(context.Background())
+	var b strings.Builder
+	fmt.Fprintf(&b, "host %s, lab %s\n", e.Host.Name(), e.Lab.ID)
+	fmt.Fprintf(&b, "--- at the start point:\n%s", e.Start)
+	if err != nil {
+		fmt.Fprintf(&b, "--- now: snapshot failed: %v\n", err)
+	} else {
+		fmt.Fprintf(&b, "--- now:\n%s", now)
+		fmt.Fprintf(&b, "--- diff (start point -> now):\n%s", netcfg.Diff(e.Start, now))
+	}
+	fmt.Fprintf(&b, "--- event timeline:\n%s", e.Timeline)
+	fmt.Fprint(GinkgoWriter, b.String())
+	AddReportEntry("network state at failure", b.String())
+}

@@ -1,0 +1,33 @@
+// The kbharness suite binary: every KB area's specs, imported for their side
+// effect, in one Ginkgo suite. Run it with `go test ./suites` or the ginkgo
+// CLI; filter by scenario with -ginkgo.label-filter=KB287032.
+package suites
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/kbharness/kbharness/reports"
+	"github.com/kbharness/kbharness/suites/framework"
+
+	_ "github.com/kbharness/kbharness/suites/secondaryip"
+)
+
+func TestSuites(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "kbharness")
+}
+
+var _ = ReportAfterSuite("kbharness reports", func(r Report) {
+	dir := framework.Options.ReportDir
+	if dir == "" {
+		dir = reports.DefaultDir(time.Now())
+	}
+	Expect(reports.Write(r, dir)).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "reports written to %s (%v)\n", dir, reports.Files)
+	fmt.Printf("kbharness: reports written to %s\n", dir)
+})
