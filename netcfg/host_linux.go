@@ -142,10 +142,14 @@ func (h *nsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 	for _, l := range links {
 		a := l.Attrs()
 		names[a.Index] = a.Name
+		mac := a.HardwareAddr.String()
+		if mac == "00:00:00:00:00:00" {
+			mac = "" // loopback
+		}
 		s.Interfaces = append(s.Interfaces, Interface{
 			Index: a.Index,
 			Name:  a.Name,
-			MAC:   a.HardwareAddr.String(),
+			MAC:   mac,
 			Up:    a.Flags&net.FlagUp != 0 && a.OperState != netlink.OperDown,
 			MTU:   a.MTU,
 		})

@@ -1,0 +1,59 @@
+// Package iproute2 is the pure side of netcfg's iproute2 mechanism: argv
+// builders for the `ip` commands the Linux host runs, and parsers of `ip -j`
+// JSON into netcfg types. Nothing here executes anything; it builds and is
+// tested on every OS.
+package iproute2
+
+import (
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
+)
+
+// RouteAdd is the argv of
+//
+//	ip [-n NS] route add DST [via GW] [dev DEV] [metric N] [proto static]
+//
+// proto static when r.Persistent (netcfg's persistent view on Linux), else
+// ip's default, proto boot. Metric 0 and an empty interface are left out.
+func RouteAdd(ns string, r netcfg.RouteSpec) []string {
+	return ipcore.RouteAdd(ns, r.Dst, r.Gateway, r.Interface, r.Metric, r.Persistent)
+}
+
+// RouteDel is the argv of
+//
+//	ip [-n NS] route del DST [via GW] [dev DEV] [metric N]
+//
+// It names no protocol, so it deletes a matching route of any protocol.
+func RouteDel(ns string, r netcfg.RouteSpec) []string {
+	return ipcore.RouteDel(ns, r.Dst, r.Gateway, r.Interface, r.Metric)
+}
+
+// AddrAdd is the argv of `ip [-n NS] addr add PREFIX dev DEV`, with `nodad`
+// appended for IPv6 so the address is never tentative.
+func AddrAdd(ns string, a netcfg.AddressSpec) []string {
+	return ipcore.AddrAdd(ns, a.Prefix, a.Interface)
+}
+
+// AddrDel is the argv of `ip [-n NS] addr del PREFIX dev DEV`.
+func AddrDel(ns string, a netcfg.AddressSpec) []string {
+	return ipcore.AddrDel(ns, a.Prefix, a.Interface)
+}
+
+// ShowRoutes is the argv of `ip [-n NS] -j route show table all`, the input
+// of ParseRoutes.
+func ShowRoutes(ns string) []string { return show(ns, "route", "show", "table", "all") }
+
+// ShowAddrs is the argv of `ip [-n NS] -j -d addr show`, the input of
+// ParseAddrs (and of ParseLinks).
+func ShowAddrs(ns string) []string { return show(ns, "-d", "addr", "show") }
+
+// ShowLinks is the argv of `ip [-n NS] -j link show`, the input of ParseLinks.
+func ShowLinks(ns string) []string { return show(ns, "link", "show") }
+
+func show(ns string, args ...string) []string {
+	argv := []string{"ip"}
+	if ns != "" {
+		argv = append(argv, "-n", ns)
+	}
+	return append(append(argv, "-j"), args...)
+}
