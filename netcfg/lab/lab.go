@@ -3,12 +3,22 @@
 // by veth and addressed from a fixtures.Lab. It can instead attach to an
 // existing namespace, touching only the interfaces the fixture names.
 //
-// Lab namespaces are named "kbh-<pid>-<random>-<role>". A run killed with
+// Lab namespaces are named "kbh-<pid>-<rand6>-<role>". A run killed with
 // kill -9 leaves its namespaces behind; New and Cleanup remove those whose
-// owning pid is gone, and never touch a live run's lab.
+// owning process is gone, and never touch a live run's lab. To tell a dead
+// owner from a new process that reused its pid, New writes a state file
+// /run/kbharness/<ID> holding the owner's pid and its start time (field 22 of
+// /proc/<pid>/stat); an owner is alive only while /proc/<pid> exists, is not a
+// zombie and, when a state file exists, has the recorded start time.
 package lab
 
 import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/netcfg"
 )
@@ -21,11 +31,98 @@ const HostRole = "host"
 
 // Lab is a running lab.
 type Lab struct {
-	ID      string        // "kbh-<pid>-<random>"
+	ID      string        // "kbh-<pid>-<rand6>"; in attach mode, the namespace name
 	Fixture *fixtures.Lab // the topology it was built from
 	Host    netcfg.Host   // the host under test, bound to its namespace
 	// Namespaces maps a role (HostRole, or a peer name from the fixture) to
-	// its namespace name under /run/netns.
+	// its namespace name under /run/netns. In attach mode it holds HostRole
+	// only.
 	Namespaces map[string]string
-	owned      bool // created by us: Close deletes the namespaces
+	owned      bool        // created by us: Close deletes the namespaces
+	added      []addedAddr // attach mode: addresses Attach added; Close removes them
+	closeOnce  sync.Once   // the first Close or Detach wins
+	closeErr   error       // its result
+}
+
+// addedAddr is an address Attach added to an existing interface.
+type addedAddr struct {
+	Interface string
+	Prefix    netip.Prefix
+}
+
+// Link returns fixture link i.
+func (l *Lab) Link(i int) fixtures.Link { return l.Fixture.Links[i] }
+
+// Interface returns the host's interface name on link i.
+func (l *Lab) Interface(i int) string { return l.Fixture.Links[i].Interface }
+
+// PeerNamespace returns the namespace of link i's peer ("" in attach mode).
+func (l *Lab) PeerNamespace(i int) string { return l.Namespaces[l.Fixture.Links[i].Peer] }
+
+// Gateway returns the peer's first address of the family on link i: the
+// gateway scenarios route through. It is the zero Addr if there is none.
+func (l *Lab) Gateway(link int, family netcfg.Family) netip.Addr {
+	return firstOf(l.Fixture.Links[link].PeerAddresses, family).Addr()
+}
+
+// HostAddress returns the host's first address of the family on link i, or
+// the zero Prefix.
+func (l *Lab) HostAddress(link int, family netcfg.Family) netip.Prefix {
+	return firstOf(l.Fixture.Links[link].Addresses, family)
+}
+
+// Roles returns HostRole followed by the peer names, in fixture order.
+func (l *Lab) Roles() []string {
+	roles := []string{HostRole}
+	if !l.owned {
+		return roles
+	}
+	seen := map[string]bool{}
+	for _, k := range l.Fixture.Links {
+		if !seen[k.Peer] {
+			seen[k.Peer] = true
+			roles = append(roles, k.Peer)
+		}
+	}
+	return roles
+}
+
+func firstOf(ps []netip.Prefix, family netcfg.Family) netip.Prefix {
+	for _, p := range ps {
+		if netcfg.FamilyOf(p) == family {
+			return p
+		}
+	}
+	return netip.Prefix{}
+}
+
+// Info describes a group of kbh- namespaces sharing one lab ID, as List
+// finds them under /run/netns.
+type Info struct {
+	ID         string   // "kbh-<pid>-<rand6>"
+	PID        int      // owner's pid, from the name
+	Alive      bool     // owner still running (see the package doc)
+	Kept       bool     // left for manual use by `kbharness lab up` without --hold
+	Namespaces []string // namespace names, sorted
+	StateFile  string   // path of its state file, "" if none
+}
+
+// ParseNamespace splits a kbharness namespace name "kbh-<pid>-<rand>-<role>"
+// into its lab ID "kbh-<pid>-<rand>" and pid. ok is false for names that do
+// not start with "kbh-<pid>-".
+func ParseNamespace(name string) (id string, pid int, ok bool) {
+	rest, found := strings.CutPrefix(name, Prefix)
+	if !found {
+		return "", 0, false
+	}
+	pidStr, tail, found := strings.Cut(rest, "-")
+	if !found || tail == "" {
+		return "", 0, false
+	}
+	pid, err := strconv.Atoi(pidStr)
+	if err != nil || pid <= 0 || pidStr != strconv.Itoa(pid) {
+		return "", 0, false
+	}
+	token, _, _ := strings.Cut(tail, "-")
+	return fmt.Sprintf("%s%d-%s", Prefix, pid, token), pid, true
 }
