@@ -15,7 +15,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // NetnsDir is where `ip netns add` bind-mounts named namespaces.
@@ -217,16 +217,17 @@ func remove(in Info) (removed []string, err error) {
 	return removed, errors.Join(errs...)
 }
 
-// deleteNamespace deletes a named namespace like `ip netns delete`
-// (umount2 MNT_DETACH and unlink of /run/netns/NAME) and checks it is gone.
-// A namespace already gone is not an error: a concurrent Cleanup may have
-// won the race.
+// deleteNamespace deletes a named namespace like `ip netns delete`:
+// umount2(MNT_DETACH) and unlink of /run/netns/NAME, then checks it is gone.
+// A namespace already gone, or already unmounted by an interrupted delete,
+// is not an error: a concurrent Cleanup may have won the race.
 func deleteNamespace(name string) error {
 	p := filepath.Join(NetnsDir, name)
-	if err := netns.DeleteNamed(name); err != nil {
-		if _, serr := os.Lstat(p); !errors.Is(serr, fs.ErrNotExist) {
-			return fmt.Errorf("deleting namespace %s: %w", name, err)
-		}
+	if err := unix.Unmount(p, unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+		return fmt.Errorf("deleting namespace %s: unmounting %s: %w", name, p, err)
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("deleting namespace %s: %w", name, err)
 	}
 	if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("deleting namespace %s: %s still exists", name, p)
