@@ -1,0 +1,472 @@
+package hammer
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"runtime"
+	"strings"
+	"unsafe"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+
+	"github.com/kbharness/kbharness/netcfg"
+)
+
+// supported refuses the Windows-only modes.
+func supported(c *Config) error {
+	switch c.Mode {
+	case ModePortScalability, ModeReuseUnicastPort:
+		return netcfg.Unsupported("hammer mode "+string(c.Mode), "SO_PORT_SCALABILITY and SO_REUSE_UNICASTPORT exist only on Windows")
+	}
+	return nil
+}
+
+// classify maps a socket errno to its class.
+func classify(err error) Class {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		return ClassOther
+	}
+	switch errno {
+	case unix.EADDRINUSE:
+		return ClassAddrInUse
+	case unix.EADDRNOTAVAIL, unix.ENOBUFS:
+		return ClassExhausted
+	case unix.ECONNREFUSED:
+		return ClassRefused
+	case unix.ETIMEDOUT, unix.EINPROGRESS, unix.EAGAIN: // EINPROGRESS/EAGAIN: SO_SNDTIMEO/SO_RCVTIMEO expired
+		return ClassTimeout
+	}
+	return ClassOther
+}
+
+// openNetns opens a namespace by name under /run/netns or by path.
+func openNetns(name string) (netns.NsHandle, error) {
+	if strings.ContainsRune(name, '/') {
+		return netns.GetFromPath(name)
+	}
+	return netns.GetFromName(name)
+}
+
+// inNetns runs fn on an OS thread locked inside the network namespace
+// (setns(2)); sockets fn creates stay in that namespace. If the thread
+// cannot be moved back it stays locked and dies with its goroutine.
+func inNetns(name string, fn func() error) error {
+	if name == "" {
+		return fn()
+	}
+	runtime.LockOSThread()
+	target, err := openNetns(name)
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("opening netns %s: %w", name, err)
+	}
+	defer target.Close()
+	orig, err := netns.Get()
+	if err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("opening the current netns: %w", err)
+	}
+	defer orig.Close()
+	if err := netns.Set(target); err != nil {
+		runtime.UnlockOSThread()
+		return fmt.Errorf("entering netns %s: %w", name, err)
+	}
+	err = fn()
+	if netns.Set(orig) == nil {
+		runtime.UnlockOSThread()
+	}
+	return err
+}
+
+// rawAddr is a prebuilt sockaddr for the hot loop.
+type rawAddr struct {
+	family int
+	v4     unix.RawSockaddrInet4
+	v6     unix.RawSockaddrInet6
+}
+
+func newRawAddr(ap netip.AddrPort) rawAddr {
+	a := ap.Addr().Unmap()
+	port := ap.Port()
+	if a.Is4() {
+		r := rawAddr{family: unix.AF_INET}
+		r.v4.Family = unix.AF_INET
+		r.v4.Addr = a.As4()
+		p := (*[2]byte)(unsafe.Pointer(&r.v4.Port))
+		p[0], p[1] = byte(port>>8), byte(port)
+		return r
+	}
+	r := rawAddr{family: unix.AF_INET6}
+	r.v6.Family = unix.AF_INET6
+	r.v6.Addr = a.As16()
+	p := (*[2]byte)(unsafe.Pointer(&r.v6.Port))
+	p[0], p[1] = byte(port>>8), byte(port)
+	return r
+}
+
+func (r *rawAddr) ptr() (uintptr, uintptr) {
+	if r.family == unix.AF_INET {
+		return uintptr(unsafe.Pointer(&r.v4)), unsafe.Sizeof(r.v4)
+	}
+	return uintptr(unsafe.Pointer(&r.v6)), unsafe.Sizeof(r.v6)
+}
+
+// bind is bind(2) on a prebuilt sockaddr.
+func (r *rawAddr) bind(fd int) error {
+	p, n := r.ptr()
+	if _, _, e := unix.Syscall(unix.SYS_BIND, uintptr(fd), p, n); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// connect is a blocking connect(2) on a prebuilt sockaddr.
+func (r *rawAddr) connect(fd int) error {
+	p, n := r.ptr()
+	if _, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), p, n); e != 0 {
+		return e
+	}
+	return nil
+}
+
+func localPort(fd int) uint16 {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return 0
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return uint16(sa.Port)
+	case *unix.SockaddrInet6:
+		return uint16(sa.Port)
+	}
+	return 0
+}
+
+func read(fd int, buf []byte) (int, error) {
+	n, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+func write(fd int, buf []byte) error {
+	for len(buf) > 0 {
+		n, _, e := unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if e != 0 {
+			return e
+		}
+		buf = buf[n:]
+	}
+	return nil
+}
+
+// listener is a blocking listening socket served by accept loops.
+type listener struct {
+	fd         int
+	addr       netip.AddrPort
+	closeOrder Close
+	payload    int
+}
+
+// listen makes the listening socket: socket(2), SO_REUSEADDR, bind(2) to
+// the target only, listen(2). Call it inside the namespace.
+func listen(c *Config) (*listener, error) {
+	ra := newRawAddr(c.Target)
+	fd, err := unix.Socket(ra.family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			unix.Close(fd)
+		}
+	}()
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		return nil, fmt.Errorf("setting SO_REUSEADDR: %w", err)
+	}
+	tv := unix.NsecToTimeval(c.timeout().Nanoseconds())
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return nil, fmt.Errorf("setting SO_RCVTIMEO: %w", err)
+	}
+	if err := ra.bind(fd); err != nil {
+		return nil, fmt.Errorf("bind: %w", err)
+	}
+	if err := unix.Listen(fd, 4096); err != nil {
+		return nil, fmt.Errorf("listen: %w", err)
+	}
+	ok = true
+	return &listener{fd: fd, addr: netip.AddrPortFrom(c.Target.Addr(), localPort(fd)), closeOrder: c.Close, payload: c.Payload}, nil
+}
+
+// serve accepts and handles connections one at a time until shutdown.
+// Accepted sockets inherit SO_RCVTIMEO, so no read blocks past Timeout.
+func (l *listener) serve(e *engine) {
+	buf := make([]byte, 64<<10)
+	for {
+		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(l.fd), 0, 0, unix.SOCK_CLOEXEC, 0, 0)
+		if errno != 0 {
+			if e.stop.Load() {
+				return
+			}
+			if errno == unix.EAGAIN || errno == unix.EINTR || errno == unix.ECONNABORTED {
+				continue
+			}
+			e.serverError("accept", errno)
+			if errno == unix.EINVAL || errno == unix.EBADF {
+				return
+			}
+			continue
+		}
+		fd := int(nfd)
+		if l.closeOrder == CloseServerFirst {
+			// Read exactly the payload: closing with unread data sends RST.
+			for got := 0; got < l.payload; {
+				n, err := read(fd, buf[:min(len(buf), l.payload-got)])
+				if err != nil || n == 0 {
+					if err != nil {
+						e.serverError("recv", err)
+					}
+					break
+				}
+				got += n
+			}
+		} else {
+			for {
+				n, err := read(fd, buf)
+				if n == 0 || err != nil {
+					if err != nil && err != unix.ECONNRESET {
+						e.serverError("recv", err)
+					}
+					break
+				}
+			}
+		}
+		unix.Close(fd)
+	}
+}
+
+// shutdown wakes the blocked accept loops: shutdown(SHUT_RD) on a listening
+// socket makes accept(2) return EINVAL.
+func (l *listener) shutdown() { unix.Shutdown(l.fd, unix.SHUT_RD) }
+
+func (l *listener) close() { unix.Close(l.fd) }
+
+// client is one worker's socket state.
+type client struct {
+	cfg     *Config
+	remote  rawAddr
+	local   rawAddr // wildcard, port 0
+	timeout unix.Timeval
+	payload []byte
+	buf     []byte
+}
+
+func newClient(c *Config, target netip.AddrPort) (*client, error) {
+	var any netip.Addr
+	if target.Addr().Unmap().Is4() {
+		any = netip.IPv4Unspecified()
+	} else {
+		any = netip.IPv6Unspecified()
+	}
+	cl := &client{
+		cfg:     c,
+		remote:  newRawAddr(target),
+		local:   newRawAddr(netip.AddrPortFrom(any, 0)),
+		timeout: unix.NsecToTimeval(c.timeout().Nanoseconds()),
+		buf:     make([]byte, 4096),
+	}
+	if c.Payload > 0 {
+		cl.payload = make([]byte, c.Payload)
+	}
+	return cl, nil
+}
+
+func (cl *client) free() {}
+
+// attempt is one socket → [setsockopt, bind] → connect → [send] → close.
+func (cl *client) attempt(needPort func(Class) bool) (op string, port uint16, err error) {
+	fd, err := unix.Socket(cl.remote.family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return "socket", 0, err
+	}
+	defer func() {
+		if err != nil || needPort(ClassSuccess) {
+			class := ClassSuccess
+			if err != nil {
+				class = classify(err)
+			}
+			if needPort(class) {
+				port = localPort(fd)
+			}
+		}
+		if err == nil && cl.cfg.Close == CloseAbortive {
+			unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+		}
+		unix.Close(fd)
+	}()
+	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &cl.timeout); err != nil {
+		return "setsockopt", 0, err
+	}
+	switch cl.cfg.Mode {
+	case ModeBindReuseAddr:
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+			return "setsockopt", 0, err
+		}
+	case ModeBindNoPort:
+		if err := unix.SetsockoptInt(fd, unix.SOL_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1); err != nil {
+			return "setsockopt", 0, err
+		}
+	}
+	if cl.cfg.Mode != ModeConnect {
+		if err := cl.local.bind(fd); err != nil {
+			return "bind", 0, err
+		}
+	}
+	if err := cl.remote.connect(fd); err != nil {
+		return "connect", 0, err
+	}
+	if cl.payload != nil {
+		if err := write(fd, cl.payload); err != nil {
+			return "send", 0, err
+		}
+	}
+	if cl.cfg.Close == CloseServerFirst {
+		if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &cl.timeout); err != nil {
+			return "setsockopt", 0, err
+		}
+		for {
+			n, err := read(fd, cl.buf)
+			if err != nil {
+				return "recv", 0, err
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return "", 0, nil
+}
+
+// census counts the namespace's TCP sockets to or from target by state,
+// through a sock_diag (NETLINK_INET_DIAG) dump: `ss -tan` in the namespace.
+func census(name string, target netip.AddrPort) (Census, error) {
+	h, err := diagHandle(name)
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	family := uint8(unix.AF_INET)
+	if !target.Addr().Unmap().Is4() {
+		family = unix.AF_INET6
+	}
+	socks, err := h.SocketDiagTCP(family)
+	if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+		return nil, fmt.Errorf("dumping TCP sockets (sock_diag): %w", err)
+	}
+	want := target.Addr().Unmap()
+	c := Census{}
+	for _, s := range socks {
+		src, _ := netip.AddrFromSlice(s.ID.Source)
+		dst, _ := netip.AddrFromSlice(s.ID.Destination)
+		if (src.Unmap() == want && s.ID.SourcePort == target.Port()) || (dst.Unmap() == want && s.ID.DestinationPort == target.Port()) {
+			c[linuxTCPState(s.State)]++
+		}
+	}
+	return c, nil
+}
+
+func diagHandle(name string) (*netlink.Handle, error) {
+	if name == "" {
+		return netlink.NewHandle(unix.NETLINK_INET_DIAG)
+	}
+	ns, err := openNetns(name)
+	if err != nil {
+		return nil, fmt.Errorf("opening netns %s: %w", name, err)
+	}
+	defer ns.Close()
+	return netlink.NewHandleAt(ns, unix.NETLINK_INET_DIAG)
+}
+
+// linuxTCPState names a TCP_* state of include/net/tcp_states.h.
+func linuxTCPState(s uint8) string {
+	names := [...]string{1: "ESTABLISHED", "SYN_SENT", "SYN_RECV", "FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT", "CLOSE", "CLOSE_WAIT", "LAST_ACK", "LISTEN", "CLOSING", "NEW_SYN_RECV"}
+	if int(s) < len(names) && names[s] != "" {
+		return names[s]
+	}
+	return fmt.Sprintf("STATE_%d", s)
+}
+
+const portRangeFile = "/proc/sys/net/ipv4/ip_local_port_range"
+
+// getPortRange reads net.ipv4.ip_local_port_range in the namespace.
+func getPortRange(name string) (PortRange, error) {
+	var r PortRange
+	err := inNetns(name, func() error {
+		data, err := os.ReadFile(portRangeFile)
+		if err != nil {
+			return err
+		}
+		r, err = ParseLinuxPortRange(string(data))
+		return err
+	})
+	return r, err
+}
+
+// setPortRange writes net.ipv4.ip_local_port_range inside the namespace
+// (sysctl -w net.ipv4.ip_local_port_range="lo hi" under ip netns exec) and
+// returns the function that writes the old range back. It refuses the
+// caller's own namespace and the initial one: only lab namespaces change.
+func setPortRange(name string, r PortRange) (restore func() error, err error) {
+	if name == "" {
+		return nil, errors.New("refusing to change ip_local_port_range outside a lab namespace (no netns given)")
+	}
+	if err := notInitialNetns(name); err != nil {
+		return nil, err
+	}
+	old, err := getPortRange(name)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s in %s: %w", portRangeFile, name, err)
+	}
+	write := func(r PortRange) error {
+		return inNetns(name, func() error {
+			return os.WriteFile(portRangeFile, []byte(fmt.Sprintf("%d %d\n", r.Lo, r.Hi)), 0o644)
+		})
+	}
+	if err := write(r); err != nil {
+		return nil, fmt.Errorf("writing %s in %s: %w", portRangeFile, name, err)
+	}
+	return func() error { return write(old) }, nil
+}
+
+// notInitialNetns fails if name is the namespace this process runs in, or
+// pid 1's when that one is readable.
+func notInitialNetns(name string) error {
+	ns, err := openNetns(name)
+	if err != nil {
+		return fmt.Errorf("opening netns %s: %w", name, err)
+	}
+	defer ns.Close()
+	for _, p := range []string{"/proc/self/ns/net", "/proc/1/ns/net"} {
+		other, err := netns.GetFromPath(p)
+		if err != nil {
+			if p == "/proc/1/ns/net" && errors.Is(err, os.ErrPermission) {
+				continue
+			}
+			return fmt.Errorf("opening %s: %w", p, err)
+		}
+		same := ns.Equal(other)
+		other.Close()
+		if same {
+			return fmt.Errorf("refusing to change netns %s: it is the namespace of %s", name, p)
+		}
+	}
+	return nil
+}

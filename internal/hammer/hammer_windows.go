@@ -1,0 +1,297 @@
+package hammer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/netsh"
+)
+
+// Winsock options not named by golang.org/x/sys/windows (ws2def.h).
+const (
+	soPortScalability  = 0x3006 // SO_PORT_SCALABILITY
+	soReuseUnicastPort = 0x3007 // SO_REUSE_UNICASTPORT
+)
+
+// supported refuses the Linux-only mode.
+func supported(c *Config) error {
+	if c.Mode == ModeBindNoPort {
+		return netcfg.Unsupported("hammer mode "+string(c.Mode), "IP_BIND_ADDRESS_NO_PORT is Linux; use reuse-unicastport (SO_REUSE_UNICASTPORT)")
+	}
+	return nil
+}
+
+// classify maps a Winsock error to its class.
+func classify(err error) Class {
+	var errno windows.Errno
+	if !errors.As(err, &errno) {
+		return ClassOther
+	}
+	switch errno {
+	case windows.WSAEADDRINUSE:
+		return ClassAddrInUse
+	case windows.WSAENOBUFS, windows.WSAEADDRNOTAVAIL:
+		return ClassExhausted
+	case windows.WSAECONNREFUSED:
+		return ClassRefused
+	case windows.WSAETIMEDOUT:
+		return ClassTimeout
+	}
+	return ClassOther
+}
+
+// inNetns runs fn: Windows has no network namespaces; the host is the lab.
+func inNetns(_ string, fn func() error) error { return fn() }
+
+var wsaStartup = sync.OnceValue(func() error {
+	var d windows.WSAData
+	return windows.WSAStartup(0x202, &d)
+})
+
+// listener is a Go net listener bound to the target only.
+type listener struct {
+	ln         *net.TCPListener
+	addr       netip.AddrPort
+	closeOrder Close
+	payload    int
+	timeout    time.Duration
+}
+
+func listen(c *Config) (*listener, error) {
+	ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(c.Target))
+	if err != nil {
+		return nil, err
+	}
+	addr := ln.Addr().(*net.TCPAddr).AddrPort()
+	return &listener{ln: ln, addr: netip.AddrPortFrom(c.Target.Addr(), addr.Port()), closeOrder: c.Close, payload: c.Payload, timeout: c.timeout()}, nil
+}
+
+func (l *listener) serve(e *engine) {
+	buf := make([]byte, 64<<10)
+	for {
+		conn, err := l.ln.AcceptTCP()
+		if err != nil {
+			if !e.stop.Load() && !errors.Is(err, net.ErrClosed) {
+				e.serverError("accept", err)
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		conn.SetReadDeadline(time.Now().Add(l.timeout))
+		if l.closeOrder == CloseServerFirst {
+			if _, err := io.ReadFull(conn, buf[:l.payload]); err != nil {
+				e.serverError("recv", err)
+			}
+		} else if _, err := io.Copy(io.Discard, conn); err != nil && !errors.Is(err, windows.WSAECONNRESET) {
+			e.serverError("recv", err)
+		}
+		conn.Close()
+	}
+}
+
+func (l *listener) shutdown() { l.ln.Close() }
+func (l *listener) close()    { l.ln.Close() }
+
+// client is one worker's Winsock state.
+type client struct {
+	cfg     *Config
+	family  int
+	remote  windows.Sockaddr
+	local   windows.Sockaddr
+	payload []byte
+	buf     []byte
+}
+
+func newClient(c *Config, target netip.AddrPort) (*client, error) {
+	if err := wsaStartup(); err != nil {
+		return nil, fmt.Errorf("starting Winsock (WSAStartup): %w", err)
+	}
+	cl := &client{cfg: c, buf: make([]byte, 4096)}
+	a := target.Addr().Unmap()
+	if a.Is4() {
+		cl.family = windows.AF_INET
+		cl.remote = &windows.SockaddrInet4{Port: int(target.Port()), Addr: a.As4()}
+		cl.local = &windows.SockaddrInet4{}
+	} else {
+		cl.family = windows.AF_INET6
+		cl.remote = &windows.SockaddrInet6{Port: int(target.Port()), Addr: a.As16()}
+		cl.local = &windows.SockaddrInet6{}
+	}
+	if c.Payload > 0 {
+		cl.payload = make([]byte, c.Payload)
+	}
+	return cl, nil
+}
+
+func (cl *client) free() {}
+
+func localPort(fd windows.Handle) uint16 {
+	sa, err := windows.Getsockname(fd)
+	if err != nil {
+		return 0
+	}
+	switch sa := sa.(type) {
+	case *windows.SockaddrInet4:
+		return uint16(sa.Port)
+	case *windows.SockaddrInet6:
+		return uint16(sa.Port)
+	}
+	return 0
+}
+
+// attempt is one socket → [setsockopt, bind] → connect → [WSASend] →
+// closesocket, on a blocking socket. TCP_MAXRT bounds the connect.
+func (cl *client) attempt(needPort func(Class) bool) (op string, port uint16, err error) {
+	fd, err := windows.Socket(cl.family, windows.SOCK_STREAM, windows.IPPROTO_TCP)
+	if err != nil {
+		return "socket", 0, err
+	}
+	defer func() {
+		class := ClassSuccess
+		if err != nil {
+			class = classify(err)
+		}
+		if needPort(class) {
+			port = localPort(fd)
+		}
+		if err == nil && cl.cfg.Close == CloseAbortive {
+			windows.SetsockoptLinger(fd, windows.SOL_SOCKET, windows.SO_LINGER, &windows.Linger{Onoff: 1, Linger: 0})
+		}
+		windows.Closesocket(fd)
+	}()
+	secs := max(1, int(cl.cfg.timeout()/time.Second))
+	if err := windows.SetsockoptInt(fd, windows.IPPROTO_TCP, windows.TCP_MAXRT, secs); err != nil {
+		return "setsockopt", 0, err
+	}
+	opt := 0
+	switch cl.cfg.Mode {
+	case ModeBindReuseAddr:
+		opt = windows.SO_REUSEADDR
+	case ModePortScalability:
+		opt = soPortScalability
+	case ModeReuseUnicastPort:
+		opt = soReuseUnicastPort
+	}
+	if opt != 0 {
+		if err := windows.SetsockoptInt(fd, windows.SOL_SOCKET, opt, 1); err != nil {
+			return "setsockopt", 0, err
+		}
+	}
+	if cl.cfg.Mode != ModeConnect {
+		if err := windows.Bind(fd, cl.local); err != nil {
+			return "bind", 0, err
+		}
+	}
+	if err := windows.Connect(fd, cl.remote); err != nil {
+		return "connect", 0, err
+	}
+	for rest := cl.payload; len(rest) > 0; {
+		var sent uint32
+		b := windows.WSABuf{Len: uint32(len(rest)), Buf: &rest[0]}
+		if err := windows.WSASend(fd, &b, 1, &sent, 0, nil, nil); err != nil {
+			return "send", 0, err
+		}
+		rest = rest[sent:]
+	}
+	if cl.cfg.Close == CloseServerFirst {
+		if err := windows.SetsockoptInt(fd, windows.SOL_SOCKET, windows.SO_RCVTIMEO, int(cl.cfg.timeout()/time.Millisecond)); err != nil {
+			return "setsockopt", 0, err
+		}
+		for {
+			var got, flags uint32
+			b := windows.WSABuf{Len: uint32(len(cl.buf)), Buf: &cl.buf[0]}
+			if err := windows.WSARecv(fd, &b, 1, &got, &flags, nil, nil); err != nil {
+				return "recv", 0, err
+			}
+			if got == 0 {
+				break
+			}
+		}
+	}
+	return "", 0, nil
+}
+
+// census counts the IPv4 TCP connections to or from target by state, from
+// GetTcpTable2 (host-wide: Windows has no namespaces).
+func census(_ string, target netip.AddrPort) (Census, error) {
+	if !target.Addr().Unmap().Is4() {
+		return nil, netcfg.Unsupported("IPv6 TCP census", "GetTcp6Table2 is not wired")
+	}
+	size := uint32(64 << 10)
+	for range 5 {
+		buf := make([]byte, size)
+		err := getTCPTable2(&buf[0], &size, false)
+		if errors.Is(err, windows.ERROR_INSUFFICIENT_BUFFER) {
+			size += 16 << 10 // the table grows while we look
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading the TCP table (GetTcpTable2): %w", err)
+		}
+		rows, err := parseTCPTable2(buf[:size])
+		if err != nil {
+			return nil, err
+		}
+		return censusOf(rows, netip.AddrPortFrom(target.Addr().Unmap(), target.Port())), nil
+	}
+	return nil, errors.New("reading the TCP table (GetTcpTable2): it kept outgrowing the buffer")
+}
+
+// runNetsh runs one netsh argv; errors carry the argv and the output.
+func runNetsh(argv []string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("running %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
+	}
+	return string(out), nil
+}
+
+// getPortRange runs `netsh interface ipv4 show dynamicport tcp`.
+func getPortRange(string) (PortRange, error) {
+	out, err := runNetsh(netsh.ShowDynamicPort(netcfg.IPv4))
+	if err != nil {
+		return PortRange{}, err
+	}
+	r, err := netsh.ParseDynamicPort(out)
+	if err != nil {
+		return PortRange{}, err
+	}
+	return PortRange{Lo: uint16(r.Start), Hi: uint16(r.Start + r.Num - 1)}, nil
+}
+
+// setPortRange runs `netsh interface ipv4 set dynamicport tcp start= num=`
+// (host-wide; netsh needs num >= 255) and returns the function that sets
+// the old range back.
+func setPortRange(_ string, r PortRange) (restore func() error, err error) {
+	old, err := getPortRange("")
+	if err != nil {
+		return nil, err
+	}
+	set := func(r PortRange) error {
+		argv, err := netsh.SetDynamicPort(netcfg.IPv4, netsh.DynamicPortRange{Start: int(r.Lo), Num: r.Size()})
+		if err != nil {
+			return err
+		}
+		_, err = runNetsh(argv)
+		return err
+	}
+	if err := set(r); err != nil {
+		return nil, err
+	}
+	return func() error { return set(old) }, nil
+}
