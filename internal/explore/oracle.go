@@ -49,13 +49,13 @@ type Fresher func(ctx context.Context, c Config) (mirror.Lines, error)
 // configuration once and caches the truth. A failure is only ever declared
 // against a confirmed expectation.
 type Oracle struct {
-	Base    mirror.Lines // the bare lab's lines (no element)
-	learn   Learner
-	fresh   Fresher
-	mu      sync.Mutex
-	deltas  map[string]Delta
-	cache   map[string]*expectation
-	stats   OracleStats
+	Base   mirror.Lines // the bare lab's lines (no element)
+	learn  Learner
+	fresh  Fresher
+	mu     sync.Mutex
+	deltas map[string]Delta
+	cache  map[string]*expectation
+	stats  OracleStats
 }
 
 type expectation struct {
