@@ -166,15 +166,20 @@ func sentinel(err error) error {
 	return err
 }
 
-// ipOutputSentinels maps iproute2's rendering of those errnos.
+// ipOutputSentinels maps what ip prints for those errnos: strerror
+// ("RTNETLINK answers: File exists") or, when the kernel sends an extended
+// ack, its message ("Error: ipv4: Address already assigned.").
 var ipOutputSentinels = []struct {
 	text string
 	err  error
 }{
 	{"File exists", ErrExists},
+	{"Address already assigned", ErrExists},
+	{"already exists", ErrExists},
 	{"No such process", ErrNotFound},
 	{"Cannot assign requested address", ErrNotFound},
 	{"No such file or directory", ErrNotFound},
+	{"address not found", ErrNotFound},
 	{"Cannot find device", ErrNotFound},
 }
 
@@ -188,7 +193,7 @@ type ipError struct {
 }
 
 func (e *ipError) Error() string {
-	return fmt.Sprintf("running %q: %v: %s", e.Argv, e.Err, strings.TrimSpace(e.Output))
+	return fmt.Sprintf("running %q: %v: %s", strings.Join(e.Argv, " "), e.Err, strings.TrimSpace(e.Output))
 }
 
 // Unwrap exposes both the sentinel and the exec error to errors.Is/As.

@@ -32,7 +32,7 @@ const subscribeBuffer = 8 << 20
 // with it (see Store), but no separate persistent event is sent. A
 // multipath route yields one event per nexthop.
 //
-// stop closes the socket and waits for the goroutine to finish; after it
+// stop closes the socket and waits for the goroutines to finish; after it
 // returns fn is not called again. Called from inside fn it does not wait.
 // If the socket overflows (ENOBUFS), the lost events are gone and the
 // subscription goes on; Dropped counts such overflows.
@@ -50,7 +50,8 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 		stopped    atomic.Bool
 		inCallback atomic.Bool
 		once       sync.Once
-		done       = make(chan struct{})
+		done       = make(chan struct{}) // closed when the reader returns
+		wg         sync.WaitGroup        // reader and ctx watcher
 	)
 	closeSocket := func() {
 		once.Do(func() {
@@ -58,7 +59,9 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 			s.Close()
 		})
 	}
+	wg.Add(2)
 	go func() {
+		defer wg.Done()
 		defer close(done)
 		var routes []Route
 		for {
@@ -115,6 +118,7 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 		}
 	}()
 	go func() {
+		defer wg.Done()
 		select {
 		case <-ctx.Done():
 			closeSocket()
@@ -124,7 +128,7 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 	return func() {
 		closeSocket()
 		if !inCallback.Load() {
-			<-done
+			wg.Wait()
 		}
 	}, nil
 }
