@@ -1,10 +1,6 @@
 package winreg
 
-import (
-	"sort"
-
-	"github.com/kbharness/kbharness/netcfg"
-)
+import "sort"
 
 // Mismatch is the difference between two views of the persistent store.
 type Mismatch struct {
@@ -17,10 +13,10 @@ func (m Mismatch) Empty() bool { return len(m.OnlyRegistry) == 0 && len(m.OnlyOt
 
 // CrossCheck compares the IPv4 persistent routes read from the registry with
 // those another reader reports (`route print` "Persistent Routes:",
-// `Get-NetRoute -PolicyStore PersistentStore`), on what the registry records:
+// `Get-NetRoute -PolicyStore PersistentStore`), on all the registry records:
 // destination, gateway and metric. IPv6 routes of other are ignored: the
 // registry view holds none.
-func CrossCheck(registry, other []netcfg.Route) Mismatch {
+func CrossCheck(registry, other []Route) Mismatch {
 	a, b := keys(registry), keys(other)
 	var m Mismatch
 	for k := range a {
@@ -39,7 +35,7 @@ func CrossCheck(registry, other []netcfg.Route) Mismatch {
 }
 
 // keys returns the registry value names of the IPv4 routes of rs.
-func keys(rs []netcfg.Route) map[string]bool {
+func keys(rs []Route) map[string]bool {
 	out := make(map[string]bool, len(rs))
 	for _, r := range rs {
 		if n, err := PersistentRouteName(r); err == nil {

@@ -1,6 +1,7 @@
 // Package winreg parses the registry views that Windows keeps of its TCP/IP
 // configuration. It is pure: the registry is read by netcfg's Windows host,
-// and the parsing is tested on every OS.
+// and the parsing is tested on every OS. It does not import netcfg, which
+// imports it; netcfg converts Route to netcfg.Route (Store persistent).
 //
 // IPv4 persistent routes (`route -p add`, `netsh interface ipv4 add route
 // store=persistent`, `New-NetRoute -PolicyStore PersistentStore`) appear as
@@ -18,14 +19,19 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-
-	"github.com/kbharness/kbharness/netcfg"
 )
 
 // PersistentRoutesKey is the key, under HKEY_LOCAL_MACHINE, whose value names
 // are the IPv4 persistent routes, one "dest,mask,gateway,metric" each (REG_SZ,
 // empty data).
 const PersistentRoutesKey = `SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\PersistentRoutes`
+
+// Route is one persistent IPv4 route as the registry records it.
+type Route struct {
+	Dst     netip.Prefix
+	Gateway netip.Addr // invalid (zero) for on-link: the value name says 0.0.0.0
+	Metric  int        // DefaultMetric when route -p add was given none
+}
 
 // DefaultMetric is the metric of a persistent route added without one
 // (`route -p add` without METRIC): the value name carries -1 and `route
@@ -34,57 +40,51 @@ const DefaultMetric = -1
 
 // ParsePersistentRoute parses one PersistentRoutes value name,
 // "dest,mask,gateway,metric" (e.g. "0.0.0.0,0.0.0.0,192.0.2.1,1"), into a
-// route of the persistent store. A gateway of 0.0.0.0 is on-link. The
-// registry does not say the interface, so Interface is empty.
-func ParsePersistentRoute(name string) (netcfg.Route, error) {
+// Route. A gateway of 0.0.0.0 is on-link. The registry does not record the
+// interface.
+func ParsePersistentRoute(name string) (Route, error) {
 	fields := strings.Split(name, ",")
 	if len(fields) != 4 {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: want 4 comma-separated fields dest,mask,gateway,metric, have %d", name, len(fields))
+		return Route{}, fmt.Errorf("parsing persistent route %q: want 4 comma-separated fields dest,mask,gateway,metric, have %d", name, len(fields))
 	}
 	for i := range fields {
 		fields[i] = strings.TrimSpace(fields[i])
 	}
 	dst, err := parseIPv4(fields[0], "destination")
 	if err != nil {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+		return Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
 	}
 	mask, err := parseIPv4(fields[1], "mask")
 	if err != nil {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+		return Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
 	}
 	bits, err := maskBits(mask)
 	if err != nil {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+		return Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
 	}
 	prefix := netip.PrefixFrom(dst, bits)
 	if prefix.Masked() != prefix {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: destination %s has bits outside mask %s", name, dst, mask)
+		return Route{}, fmt.Errorf("parsing persistent route %q: destination %s has bits outside mask %s", name, dst, mask)
 	}
 	gw, err := parseIPv4(fields[2], "gateway")
 	if err != nil {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
+		return Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
 	}
 	if gw.IsUnspecified() {
 		gw = netip.Addr{}
 	}
 	metric, err := strconv.Atoi(fields[3])
 	if err != nil || metric < DefaultMetric {
-		return netcfg.Route{}, fmt.Errorf("parsing persistent route %q: metric %q is not an integer >= %d", name, fields[3], DefaultMetric)
+		return Route{}, fmt.Errorf("parsing persistent route %q: metric %q is not an integer >= %d", name, fields[3], DefaultMetric)
 	}
-	return netcfg.Route{
-		Dst:      prefix,
-		Gateway:  gw,
-		Metric:   metric,
-		Protocol: "static",
-		Store:    netcfg.StorePersistent,
-	}, nil
+	return Route{Dst: prefix, Gateway: gw, Metric: metric}, nil
 }
 
 // ParsePersistentRoutes parses every value name of PersistentRoutesKey. An
 // invalid name is an error that quotes it; the routes parsed before it are
 // not returned.
-func ParsePersistentRoutes(names []string) ([]netcfg.Route, error) {
-	routes := make([]netcfg.Route, 0, len(names))
+func ParsePersistentRoutes(names []string) ([]Route, error) {
+	routes := make([]Route, 0, len(names))
 	for _, n := range names {
 		r, err := ParsePersistentRoute(n)
 		if err != nil {
@@ -97,7 +97,7 @@ func ParsePersistentRoutes(names []string) ([]netcfg.Route, error) {
 
 // PersistentRouteName is the inverse of ParsePersistentRoute: the value name
 // under which Windows records r.
-func PersistentRouteName(r netcfg.Route) (string, error) {
+func PersistentRouteName(r Route) (string, error) {
 	if !r.Dst.Addr().Is4() {
 		return "", fmt.Errorf("naming persistent route %s: the PersistentRoutes key holds IPv4 routes only", r.Dst)
 	}

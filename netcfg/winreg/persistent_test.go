@@ -6,31 +6,30 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kbharness/kbharness/netcfg"
 	"pgregory.net/rapid"
 )
 
 func TestParsePersistentRoute(t *testing.T) {
 	for _, tc := range []struct {
 		name    string // the registry value name
-		want    netcfg.Route
+		want    Route
 		wantErr string // substring of the error; "" for success
 	}{
 		{
 			name: "0.0.0.0,0.0.0.0,192.0.2.1,1", // route -p add 0.0.0.0 mask 0.0.0.0 192.0.2.1 metric 1
-			want: netcfg.Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 1, Protocol: "static", Store: netcfg.StorePersistent},
+			want: Route{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 1},
 		},
 		{
 			name: "198.51.100.0,255.255.255.0,192.0.2.1,-1", // no METRIC: route print says "Default"
-			want: netcfg.Route{Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: DefaultMetric, Protocol: "static", Store: netcfg.StorePersistent},
+			want: Route{Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: DefaultMetric},
 		},
 		{
 			name: "203.0.113.7,255.255.255.255,0.0.0.0,25", // on-link host route
-			want: netcfg.Route{Dst: netip.MustParsePrefix("203.0.113.7/32"), Metric: 25, Protocol: "static", Store: netcfg.StorePersistent},
+			want: Route{Dst: netip.MustParsePrefix("203.0.113.7/32"), Metric: 25},
 		},
 		{
 			name: " 198.51.100.128 , 255.255.255.128 , 192.0.2.1 , 3 ",
-			want: netcfg.Route{Dst: netip.MustParsePrefix("198.51.100.128/25"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 3, Protocol: "static", Store: netcfg.StorePersistent},
+			want: Route{Dst: netip.MustParsePrefix("198.51.100.128/25"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 3},
 		},
 		{name: "198.51.100.0,255.255.255.0,192.0.2.1", wantErr: "want 4 comma-separated fields"},
 		{name: "", wantErr: "want 4 comma-separated fields"},
@@ -83,7 +82,7 @@ func TestPersistentRouteNameRoundTrip(t *testing.T) {
 			b4[i] = rapid.Byte().Draw(t, "octet")
 		}
 		dst := netip.PrefixFrom(netip.AddrFrom4(b4), rapid.IntRange(0, 32).Draw(t, "bits")).Masked()
-		want := netcfg.Route{Dst: dst, Metric: rapid.IntRange(DefaultMetric, 9999).Draw(t, "metric"), Protocol: "static", Store: netcfg.StorePersistent}
+		want := Route{Dst: dst, Metric: rapid.IntRange(DefaultMetric, 9999).Draw(t, "metric")}
 		if rapid.Bool().Draw(t, "gateway") {
 			want.Gateway = netip.AddrFrom4([4]byte{192, 0, 2, rapid.ByteRange(1, 254).Draw(t, "gw")})
 		}
@@ -102,25 +101,24 @@ func TestPersistentRouteNameRoundTrip(t *testing.T) {
 }
 
 func TestPersistentRouteNameRejectsIPv6(t *testing.T) {
-	if _, err := PersistentRouteName(netcfg.Route{Dst: netip.MustParsePrefix("2001:db8::/64")}); err == nil {
+	if _, err := PersistentRouteName(Route{Dst: netip.MustParsePrefix("2001:db8::/64")}); err == nil {
 		t.Fatal("want an error for an IPv6 route")
 	}
 }
 
 func TestCrossCheck(t *testing.T) {
-	route := func(name string) netcfg.Route {
+	route := func(name string) Route {
 		r, err := ParsePersistentRoute(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return r
 	}
-	registry := []netcfg.Route{route("0.0.0.0,0.0.0.0,192.0.2.1,1"), route("198.51.100.0,255.255.255.0,192.0.2.1,-1")}
-	// route print adds the interface and shows an IPv6 persistent route
-	// that the registry view cannot hold: neither is a mismatch.
-	printed := []netcfg.Route{route("198.51.100.0,255.255.255.0,192.0.2.1,-1"), route("0.0.0.0,0.0.0.0,192.0.2.1,1"),
-		{Dst: netip.MustParsePrefix("2001:db8:1::/64"), Store: netcfg.StorePersistent}}
-	printed[0].Interface = "Ethernet 2"
+	registry := []Route{route("0.0.0.0,0.0.0.0,192.0.2.1,1"), route("198.51.100.0,255.255.255.0,192.0.2.1,-1")}
+	// route print also lists an IPv6 persistent route that the registry
+	// view cannot hold: not a mismatch.
+	printed := []Route{route("198.51.100.0,255.255.255.0,192.0.2.1,-1"), route("0.0.0.0,0.0.0.0,192.0.2.1,1"),
+		{Dst: netip.MustParsePrefix("2001:db8:1::/64")}}
 	if m := CrossCheck(registry, printed); !m.Empty() {
 		t.Errorf("CrossCheck of agreeing views = %+v, want empty", m)
 	}

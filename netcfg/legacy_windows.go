@@ -1,0 +1,135 @@
+package netcfg
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/kbharness/kbharness/netcfg/internal/iphlpapi"
+)
+
+// The iphlpapi-legacy mechanism: AddIPAddress adds an IPv4 address as a
+// network table entry (NTE) and returns its context; DeleteIPAddress takes
+// that context. The host keeps the contexts of the addresses it added, so
+// DeleteAddress and Close can remove them; for an address added elsewhere
+// the context is read from GetAdaptersInfo (IP_ADDR_STRING.Context).
+
+// legacyProbeAddr is the documentation address probeLegacy offers to
+// AddIPAddress on the non-existent interface 0.
+var legacyProbeAddr = netip.MustParseAddr("192.0.2.254")
+
+// nteKey identifies an address added by AddIPAddress.
+type nteKey struct {
+	ifIndex uint32
+	addr    netip.Addr
+}
+
+// legacyAddAddress corresponds to AddIPAddress.
+func (h *windowsHost) legacyAddAddress(a AddressSpec) error {
+	if !a.Prefix.Addr().Is4() {
+		return Unsupported("iphlpapi-legacy IPv6 address", "AddIPAddress adds IPv4 addresses only")
+	}
+	idx, err := interfaceIndex(a.Interface)
+	if err != nil {
+		return err
+	}
+	var nte, instance uint32
+	err = iphlpapi.AddIPAddress(iphlpapi.IPv4ToIPAddr(a.Prefix.Addr()), iphlpapi.MaskToIPAddr(a.Prefix.Bits()), idx, &nte, &instance)
+	if err != nil {
+		return fmt.Errorf("AddIPAddress: %w", legacyError(err))
+	}
+	h.mu.Lock()
+	h.ntes[nteKey{idx, a.Prefix.Addr()}] = nte
+	h.mu.Unlock()
+	return nil
+}
+
+// legacyDeleteAddress corresponds to DeleteIPAddress.
+func (h *windowsHost) legacyDeleteAddress(a AddressSpec) error {
+	if !a.Prefix.Addr().Is4() {
+		return Unsupported("iphlpapi-legacy IPv6 address", "DeleteIPAddress removes IPv4 addresses only")
+	}
+	idx, err := interfaceIndex(a.Interface)
+	if err != nil {
+		return err
+	}
+	key := nteKey{idx, a.Prefix.Addr()}
+	h.mu.Lock()
+	nte, tracked := h.ntes[key]
+	h.mu.Unlock()
+	if !tracked {
+		if nte, err = nteContextOf(idx, a.Prefix.Addr()); err != nil {
+			return err
+		}
+	}
+	if err := iphlpapi.DeleteIPAddress(nte); err != nil {
+		return fmt.Errorf("DeleteIPAddress(NTE context %d): %w", nte, legacyError(err))
+	}
+	h.mu.Lock()
+	delete(h.ntes, key)
+	h.mu.Unlock()
+	return nil
+}
+
+// legacyCleanup deletes every address still tracked, returning the errors
+// of those it could not delete. An address already gone is not an error.
+func (h *windowsHost) legacyCleanup() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var errs []error
+	for k, nte := range h.ntes {
+		err := iphlpapi.DeleteIPAddress(nte)
+		if err != nil && !errors.Is(legacyError(err), ErrNotFound) {
+			errs = append(errs, fmt.Errorf("deleting address %s (interface %d, NTE context %d): DeleteIPAddress: %w", k.addr, k.ifIndex, nte, err))
+			continue
+		}
+		delete(h.ntes, k)
+	}
+	return errors.Join(errs...)
+}
+
+// legacyError adds meaning to the codes AddIPAddress and DeleteIPAddress
+// return: ERROR_INVALID_HANDLE is how they refuse a process that is not
+// elevated; ERROR_NOT_SUPPORTED marks a stub (Wine).
+func legacyError(err error) error {
+	switch {
+	case errors.Is(err, windows.ERROR_INVALID_HANDLE):
+		return fmt.Errorf("%w (the process is probably not elevated: AddIPAddress needs administrator rights)", err)
+	case errors.Is(err, windows.ERROR_NOT_SUPPORTED):
+		return Unsupported("iphlpapi-legacy", "iphlpapi.dll answers ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
+	case errors.Is(err, windows.ERROR_GEN_FAILURE):
+		return fmt.Errorf("%w: %w (no address with that NTE context)", ErrNotFound, err)
+	}
+	return errnoSentinel(err)
+}
+
+// nteContextOf finds the NTE context of an IPv4 address on an interface in
+// GetAdaptersInfo's IP_ADDR_STRING list.
+func nteContextOf(ifIndex uint32, addr netip.Addr) (uint32, error) {
+	size := uint32(16 << 10)
+	for {
+		buf := make([]byte, size)
+		info := (*windows.IpAdapterInfo)(unsafe.Pointer(&buf[0]))
+		err := windows.GetAdaptersInfo(info, &size)
+		if errors.Is(err, windows.ERROR_BUFFER_OVERFLOW) && size > uint32(len(buf)) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("finding the NTE context of %s: GetAdaptersInfo: %w", addr, err)
+		}
+		for ; info != nil; info = info.Next {
+			if info.Index != ifIndex {
+				continue
+			}
+			for s := &info.IpAddressList; s != nil; s = s.Next {
+				if a, err := netip.ParseAddr(windows.ByteSliceToString(s.IpAddress.String[:])); err == nil && a == addr {
+					return s.Context, nil
+				}
+			}
+		}
+		return 0, fmt.Errorf("finding the NTE context of %s on interface %d: %w", addr, ifIndex, ErrNotFound)
+	}
+}

@@ -1,0 +1,131 @@
+package netcfg
+
+import (
+	"errors"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"golang.org/x/sys/windows"
+
+	"github.com/kbharness/kbharness/netcfg/internal/iphlpapi"
+)
+
+// The iphlpapi.dll procedures each capability calls, directly or inside
+// winipcfg. winipcfg calls LazyProc.Addr, which panics on a missing
+// procedure, so every one is found (LazyProc.Find) before first use.
+var (
+	snapshotProcs = []string{"GetAdaptersAddresses", "GetIpForwardTable2", "GetUnicastIpAddressTable", "FreeMibTable"}
+	eventProcs    = []string{"NotifyRouteChange2", "NotifyUnicastIpAddressChange", "CancelMibChangeNotify2"}
+	winipcfgProcs = []string{
+		"ConvertInterfaceIndexToLuid", "GetBestInterfaceEx",
+		"InitializeIpForwardEntry", "CreateIpForwardEntry2", "DeleteIpForwardEntry2",
+		"InitializeUnicastIpAddressEntry", "CreateUnicastIpAddressEntry", "DeleteUnicastIpAddressEntry",
+	}
+	legacyProcs = []string{"AddIPAddress", "DeleteIPAddress", "GetAdaptersInfo", "GetBestInterfaceEx"}
+)
+
+// probe is what OpenWindowsHost found this host can do. A nil error means
+// the capability works; otherwise the error says why not and matches
+// ErrUnsupported.
+type probe struct {
+	snapshot   error
+	events     error
+	persistent error
+	mechanisms map[Mechanism]error
+}
+
+// requireProcs returns an UnsupportedError naming the first procedure of
+// names that iphlpapi.dll does not export, as "<what> <procedure>".
+func requireProcs(what string, names ...string) error {
+	for _, n := range names {
+		if err := iphlpapi.FindProc(n); err != nil {
+			return Unsupported(what+" "+n, "procedure not found in iphlpapi.dll: "+err.Error())
+		}
+	}
+	return nil
+}
+
+// mechanismOrder is the preference order Capabilities reports.
+var mechanismOrder = []Mechanism{WinIPCfg, IPHlpAPILegacy, RouteExe, Netsh, PowerShell}
+
+func probeHost() probe {
+	p := probe{
+		snapshot:   requireProcs("snapshot", snapshotProcs...),
+		events:     requireProcs("change events", eventProcs...),
+		persistent: probePersistentStore(),
+		mechanisms: map[Mechanism]error{
+			WinIPCfg:       requireProcs("winipcfg", winipcfgProcs...),
+			IPHlpAPILegacy: probeLegacy(),
+			RouteExe:       probeCommand(RouteExe, "route.exe"),
+			Netsh:          probeCommand(Netsh, "netsh.exe"),
+			PowerShell:     probePowerShell(),
+		},
+	}
+	if err := requireElevation(); err != nil {
+		for m, merr := range p.mechanisms {
+			if merr == nil {
+				p.mechanisms[m] = Unsupported("mechanism "+string(m), err.Error())
+			}
+		}
+	}
+	return p
+}
+
+// requireElevation fails when the process token is not elevated: every
+// write needs administrator rights (AddIPAddress then fails with
+// ERROR_INVALID_HANDLE, CreateIpForwardEntry2 with ERROR_ACCESS_DENIED,
+// route.exe with "The requested operation requires elevation").
+func requireElevation() error {
+	if windows.GetCurrentProcessToken().IsElevated() {
+		return nil
+	}
+	return errors.New("the process is not elevated: changing addresses and routes needs administrator rights (run as Administrator)")
+}
+
+// probeLegacy finds AddIPAddress and DeleteIPAddress, then calls
+// AddIPAddress on interface index 0, which exists on no host: a working
+// implementation rejects it, a stub answers ERROR_NOT_SUPPORTED (Wine).
+func probeLegacy() error {
+	if err := requireProcs("iphlpapi-legacy", legacyProcs...); err != nil {
+		return err
+	}
+	var nte, instance uint32
+	a := iphlpapi.IPv4ToIPAddr(legacyProbeAddr)
+	err := iphlpapi.AddIPAddress(a, iphlpapi.MaskToIPAddr(32), 0, &nte, &instance)
+	switch {
+	case err == nil:
+		// Cannot happen on a sane host; leave nothing behind if it does.
+		_ = iphlpapi.DeleteIPAddress(nte)
+	case errors.Is(err, windows.ERROR_NOT_SUPPORTED):
+		return Unsupported("iphlpapi-legacy AddIPAddress", "AddIPAddress returns ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
+	}
+	return nil
+}
+
+// probeCommand finds a command mechanism's executable on PATH. The command
+// mechanisms exec the tool and parse its output with the parsers of
+// netcfg/routeexe, netcfg/netsh and netcfg/pwsh; this build has none of
+// them, so a found tool is still reported unsupported.
+func probeCommand(m Mechanism, exe string) error {
+	if _, err := exec.LookPath(exe); err != nil {
+		return Unsupported("mechanism "+string(m), fmt.Sprintf("%s not found: %v", exe, err))
+	}
+	return Unsupported("mechanism "+string(m), "this build has no parser for its output (netcfg/routeexe, netcfg/netsh, netcfg/pwsh are not part of it)")
+}
+
+// probePowerShell finds powershell.exe and the NetTCPIP module
+// (`Get-Command Get-NetRoute`, Windows 8 / Server 2012 and later).
+func probePowerShell() error {
+	exe, err := exec.LookPath("powershell.exe")
+	if err != nil {
+		return Unsupported("mechanism powershell", "powershell.exe not found: "+err.Error())
+	}
+	// The name must come back: Wine's powershell.exe stub exits 0 silently.
+	argv := []string{exe, "-NoProfile", "-NonInteractive", "-Command", "(Get-Command Get-NetRoute -ErrorAction Stop).Name"}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Get-NetRoute") {
+		return Unsupported("mechanism powershell", fmt.Sprintf("NetTCPIP cmdlets missing: %q: %v: %q", strings.Join(argv, " "), err, strings.TrimSpace(string(out))))
+	}
+	return probeCommand(PowerShell, "powershell.exe")
+}
