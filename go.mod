@@ -1,6 +1,6 @@
 module github.com/kbharness/kbharness
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/Masterminds/semver/v3 v3.4.0 // indirect

@@ -32,6 +32,8 @@ type Env struct {
 	Fixture  *fixtures.Lab
 	Timeline *netcfg.Timeline
 	Start    *netcfg.Snapshot // the start point, taken when the lab was ready
+
+	undo []func() error // changes to undo, in the order they were made
 }
 
 // NewEnv builds the lab named labFixture ("default", "multihomed", or a
@@ -73,9 +75,29 @@ func NewEnv(labFixture string) *Env {
 
 	e.Start = e.Snapshot()
 	e.Timeline.Step("start point")
-	// Registered last, so it runs first: the lab still exists.
-	DeferCleanup(e.dumpOnFailure)
+	// Registered last, so it runs first, while the lab and every change
+	// still exist: diagnostics see the state the spec failed in.
+	DeferCleanup(e.teardown)
 	return e
+}
+
+// Defer registers the undo of a change made to the lab. Undos run in
+// reverse order when the spec ends, after the failure diagnostics, also when
+// the spec failed or was interrupted.
+func (e *Env) Defer(undo func() error) { e.undo = append(e.undo, undo) }
+
+// teardown dumps the diagnostics of a failed spec, then undoes the spec's
+// changes, newest first, reporting every undo that failed.
+func (e *Env) teardown() error {
+	e.dumpOnFailure()
+	e.Timeline.Step("teardown")
+	var errs []error
+	for i := len(e.undo) - 1; i >= 0; i-- {
+		if err := e.undo[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // LoadLab loads a lab fixture by name or path, preferring NAME.yaml in
@@ -113,12 +135,19 @@ func (e *Env) RequireMechanism(m netcfg.Mechanism) {
 	}
 }
 
-// AddAddress adds an address by mechanism m and registers its removal.
+// AddAddress adds an address by mechanism m and registers its removal (by
+// the same mechanism, if the address is still there at the end).
 func (e *Env) AddAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
 	GinkgoHelper()
 	e.RequireMechanism(m)
 	Expect(e.Host.AddAddress(context.Background(), m, a)).To(Succeed())
-	DeferCleanup(func() error { return ignoreNotFound(e.Host.DeleteAddress(context.Background(), m, a)) })
+	e.Defer(func() error {
+		s, err := e.Host.Snapshot(context.Background())
+		if err != nil || !s.HasAddress(a.Prefix) {
+			return err
+		}
+		return ignoreNotFound(e.Host.DeleteAddress(context.Background(), m, a))
+	})
 }
 
 // DeleteAddress deletes an address by mechanism m.
@@ -128,12 +157,19 @@ func (e *Env) DeleteAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
 	Expect(e.Host.DeleteAddress(context.Background(), m, a)).To(Succeed())
 }
 
-// AddRoute adds a route by mechanism m and registers its removal.
+// AddRoute adds a route by mechanism m and registers its removal (by the
+// same mechanism, if the route is still there at the end).
 func (e *Env) AddRoute(m netcfg.Mechanism, r netcfg.RouteSpec) {
 	GinkgoHelper()
 	e.RequireMechanism(m)
 	Expect(e.Host.AddRoute(context.Background(), m, r)).To(Succeed())
-	DeferCleanup(func() error { return ignoreNotFound(e.Host.DeleteRoute(context.Background(), m, r)) })
+	e.Defer(func() error {
+		s, err := e.Host.Snapshot(context.Background())
+		if err != nil || !s.HasRoute(netcfg.StoreActive, netcfg.Route{Dst: r.Dst, Gateway: r.Gateway, Interface: r.Interface}) {
+			return err
+		}
+		return ignoreNotFound(e.Host.DeleteRoute(context.Background(), m, r))
+	})
 }
 
 // DeleteRoute deletes a route by mechanism m.

@@ -11,10 +11,10 @@ import (
 	"github.com/kbharness/kbharness/suites/framework"
 )
 
-// Label is the scenario id.
-const Label = "secondary-ip-route-loss"
+// ScenarioID is the scenario id and its Ginkgo label.
+const ScenarioID = "secondary-ip-route-loss"
 
-var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting an additional IP address", Label(Label), func() {
+var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting an additional IP address", Label(ScenarioID), func() {
 	var sc *Scenario
 	BeforeEach(func() {
 		var err error
@@ -58,7 +58,7 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 				Consistently(e.Timeline.Watch(ctx, mark, removes(want)), sc.Window).ShouldNot(Receive(&lost),
 					func() string {
 						return fmt.Sprintf("the persistent route was deleted when %s was deleted: %s (during step %q at %s)",
-							a, lost.Subject(), lost.Step, lost.Time.Format("15:04:05.000"))
+							a, lost, lost.Step, lost.Time.Format("15:04:05.000"))
 					})
 				cancel()
 				Expect(routePresent(want)(e.Snapshot())).To(Succeed())

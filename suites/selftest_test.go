@@ -1,0 +1,78 @@
+package suites
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// injectedDefect is one proof that a suite can fail: the suite binary is run
+// again with a defect injector acting on the real kernel in the lab, and the
+// scenario's specs must go red saying what broke.
+type injectedDefect struct {
+	injector string   // -kb.inject name
+	labels   string   // Ginkgo label filter selecting the specs to run
+	want     []string // what the failure output must say
+}
+
+var injectedDefects = []injectedDefect{
+	{
+		injector: "secondary-ip-route-loss",
+		labels:   "secondary-ip-route-loss && netlink",
+		want: []string{
+			"the persistent route was deleted when 192.0.2.21/24 was deleted: route-removed default via 192.0.2.1 dev lan0 proto static",
+			"--- event timeline:",
+			"[after deleting 192.0.2.21/24] route-removed default via 192.0.2.1",
+		},
+	},
+}
+
+func TestInjectedDefectsTurnSuitesRed(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("requires root: creates network namespaces")
+	}
+	for _, d := range injectedDefects {
+		t.Run(d.injector, func(t *testing.T) {
+			reportDir := t.TempDir()
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSuites$", "-ginkgo.label-filter="+d.labels, "-ginkgo.no-color")
+			cmd.Env = append(os.Environ(), "KBHARNESS_INJECT="+d.injector, "KBHARNESS_REPORT_DIR="+reportDir)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("suite %q passed with %s injected: its check cannot fail\n%s", d.labels, d.injector, out)
+			}
+			for _, w := range d.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("failure output lacks %q", w)
+				}
+			}
+			junit, err := os.ReadFile(filepath.Join(reportDir, "junit.xml"))
+			if err != nil || !strings.Contains(string(junit), "<failure") {
+				t.Errorf("junit.xml in %s missing or without failures (%v)", reportDir, err)
+			}
+			if left := labNamespacesOf(t, cmd.Process.Pid); len(left) > 0 {
+				t.Errorf("the run left lab namespaces behind: %v", left)
+			}
+			if t.Failed() {
+				t.Logf("suite output:\n%s", out)
+			}
+		})
+	}
+}
+
+// labNamespacesOf lists the lab namespaces a process created and left.
+func labNamespacesOf(t *testing.T, pid int) []string {
+	entries, err := os.ReadDir("/run/netns")
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatalf("listing /run/netns: %v", err)
+	}
+	var out []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), fmt.Sprintf("kbh-%d-", pid)) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
