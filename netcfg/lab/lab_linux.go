@@ -376,7 +376,8 @@ func (l *Lab) removeAdded() error {
 
 // Do runs fn on a locked OS thread switched (setns) into the role's
 // namespace and switches back afterwards; sockets made inside stay in that
-// namespace. Goroutines fn starts do not run in the namespace. If switching
+// namespace. fn runs on its own goroutine (do not call t.Fatal in it), and
+// goroutines fn starts do not run in the namespace. If switching
 // back fails, the thread stays locked so it exits with the goroutine.
 func (l *Lab) Do(role string, fn func() error) error {
 	ns, ok := l.Namespaces[role]

@@ -221,3 +221,56 @@ func TestDoUnknownRole(t *testing.T) {
 		t.Error("Exec with an unknown role succeeded")
 	}
 }
+
+func TestNewConcurrent(t *testing.T) {
+	skipUnlessRoot(t)
+	const n = 4
+	errs := make(chan error, n)
+	labs := make(chan *Lab, n)
+	f := loadFixture(t, "multihomed")
+	for range n {
+		go func() {
+			l, err := New(context.Background(), f)
+			if err == nil {
+				labs <- l
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	close(labs)
+	for l := range labs {
+		reach(t, l, "gw2", HostRole, l.HostAddress(1, netcfg.IPv6).Addr())
+		if err := l.Close(); err != nil {
+			t.Error(err)
+		}
+		assertGone(t, l)
+	}
+}
+
+func BenchmarkNewClose(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("requires root: creates network namespaces")
+	}
+	for _, name := range []string{"default", "multihomed"} {
+		f, err := fixtures.LoadLab(name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				l, err := New(context.Background(), f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := l.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
