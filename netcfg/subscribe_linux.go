@@ -33,7 +33,8 @@ const subscribeBuffer = 8 << 20
 // multipath route yields one event per nexthop.
 //
 // stop closes the socket and waits for the goroutines to finish; after it
-// returns fn is not called again. Called from inside fn it does not wait.
+// returns fn is not called again. fn must not call stop (it would wait for
+// itself); to end the subscription from fn, cancel ctx.
 // If the socket overflows (ENOBUFS), the lost events are gone and the
 // subscription goes on; Dropped counts such overflows.
 func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), err error) {
@@ -47,11 +48,10 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 		return nil, fmt.Errorf("sizing the event socket in %s: %w", h.name, err)
 	}
 	var (
-		stopped    atomic.Bool
-		inCallback atomic.Bool
-		once       sync.Once
-		done       = make(chan struct{}) // closed when the reader returns
-		wg         sync.WaitGroup        // reader and ctx watcher
+		stopped atomic.Bool
+		once    sync.Once
+		done    = make(chan struct{}) // closed when the reader returns
+		wg      sync.WaitGroup        // reader and ctx watcher
 	)
 	closeSocket := func() {
 		once.Do(func() {
@@ -110,9 +110,7 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 					events = append(events, Event{Time: now, Kind: kind, Address: &a})
 				}
 				for _, e := range events {
-					inCallback.Store(true)
 					fn(e)
-					inCallback.Store(false)
 				}
 			}
 		}
@@ -127,9 +125,7 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 	}()
 	return func() {
 		closeSocket()
-		if !inCallback.Load() {
-			wg.Wait()
-		}
+		wg.Wait()
 	}, nil
 }
 
