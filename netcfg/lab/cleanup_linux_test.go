@@ -130,13 +130,20 @@ func TestCleanupAfterKill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ns := range labNamespaces(victimID) {
-		if !slices.Contains(removed, ns) || nsExists(ns) {
-			t.Errorf("Cleanup after kill -9: %s removed=%v exists=%v", ns, slices.Contains(removed, ns), nsExists(ns))
+	// Other processes' New runs Cleanup too and may win the race for a
+	// leftover: the leftovers must be gone, removed by us or by them.
+	for _, p := range append(labNamespaces(victimID), statePath(victimID)) {
+		if !slices.Contains(removed, p) {
+			t.Logf("%s was removed by a concurrent Cleanup of another process", p)
 		}
 	}
-	if !slices.Contains(removed, statePath(victimID)) {
-		t.Errorf("Cleanup did not remove the state file %s: %v", statePath(victimID), removed)
+	for _, ns := range labNamespaces(victimID) {
+		if nsExists(ns) {
+			t.Errorf("Cleanup after kill -9 left %s (removed %v)", ns, removed)
+		}
+	}
+	if _, err := os.Stat(statePath(victimID)); err == nil {
+		t.Errorf("Cleanup after kill -9 left the state file %s", statePath(victimID))
 	}
 	for _, id := range []string{own.ID, liveID} {
 		for _, ns := range labNamespaces(id) {
@@ -168,7 +175,7 @@ func TestCleanupPidReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(removed, ns) || nsExists(ns) {
+	if nsExists(ns) {
 		t.Errorf("Cleanup kept %s of a reused pid (removed %v)", ns, removed)
 	}
 }
