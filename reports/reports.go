@@ -105,7 +105,11 @@ func WriteSummary(w io.Writer, r types.Report) {
 				t.passed++
 			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 				t.skipped++
-				t.skips[firstLine(s.Failure.Message)]++
+				reason := firstLine(s.Failure.Message)
+				if reason == "" {
+					reason = "not selected (label filter or focus)"
+				}
+				t.skips[reason]++
 			case s.State.Is(types.SpecStateFailureStates):
 				t.failed++
 				t.failures = append(t.failures, fmt.Sprintf("%s: %s", s.FullText(), firstLine(s.Failure.Message)))

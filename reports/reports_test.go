@@ -1,0 +1,62 @@
+package reports
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+)
+
+func spec(text string, state types.SpecState, msg string, labels ...string) types.SpecReport {
+	return types.SpecReport{
+		LeafNodeType:   types.NodeTypeIt,
+		LeafNodeText:   text,
+		LeafNodeLabels: labels,
+		State:          state,
+		Failure:        types.Failure{Message: msg},
+	}
+}
+
+func TestSummaryGivesAVerdictPerScenario(t *testing.T) {
+	r := types.Report{
+		StartTime: time.Date(2026, 11, 22, 5, 0, 0, 0, time.UTC),
+		RunTime:   3 * time.Second,
+		SpecReports: types.SpecReports{
+			spec("keeps the route (netlink)", types.SpecStatePassed, "", "secondary-ip-route-loss", "netlink"),
+			spec("keeps the route (iproute2)", types.SpecStateFailed, "route default via 192.0.2.1 lost\nmore detail", "secondary-ip-route-loss", "iproute2"),
+			spec("keeps the route (netsh)", types.SpecStateSkipped, "mechanism netsh unsupported on this host", "secondary-ip-route-loss", "netsh"),
+			spec("tcpipreg answers", types.SpecStateSkipped, "Windows-only: unsupported on this host", "KB952876"),
+			spec("hammer", types.SpecStateSkipped, "", "KB2901197"),
+		},
+	}
+	var b strings.Builder
+	WriteSummary(&b, r)
+	out := b.String()
+	for _, want := range []string{
+		"secondary-ip-route-loss   FAIL  passed 1  failed 1  skipped 1",
+		"  FAIL keeps the route (iproute2): route default via 192.0.2.1 lost\n",
+		"  skip x1: mechanism netsh unsupported on this host",
+		"KB952876                  SKIP  passed 0  failed 0  skipped 1",
+		"KB2901197                 SKIP  passed 0  failed 0  skipped 1\n  skip x1: not selected (label filter or focus)",
+		"KB287032                  not run",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestWriteProducesEveryFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if err := Write(types.Report{SuiteDescription: "kbharness"}, dir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range Files {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("%s not written: %v", f, err)
+		}
+	}
+}
