@@ -1,0 +1,38 @@
+package kb943650
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/kbharness/kbharness/internal/watchdog"
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/suites/framework"
+)
+
+// ScenarioID is the scenario id and its Ginkgo label.
+const ScenarioID = "KB943650"
+
+// The suite binary re-executes itself as the echo responder in a peer
+// namespace (watchdog.StartResponder).
+func init() { watchdog.ServeIfResponder() }
+
+var _ = Describe("KB943650: multicast forwarding under churn keeps forwarding and the host responding",
+	Label(ScenarioID, string(netcfg.Netlink), "slow"), Serial, func() {
+		It("forwards multicast from gw1 through the lab host to gw2 while groups, MFC entries and addresses churn", func(ctx SpecContext) {
+			sc, err := LoadScenario()
+			Expect(err).NotTo(HaveOccurred())
+			env := framework.NewEnv(sc.Lab)
+
+			res, err := Run(context.WithoutCancel(ctx), env.Lab, env.Timeline, sc, GinkgoWriter)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("KB943650 stress", res.Summary())
+			AddReportEntry("probe latency p50/p99", res.Watchdog.Summary())
+			env.Step("after the churn: the host stayed responsive and forwarded in every MFC-present phase")
+			Expect(res.Watchdog.Err()).NotTo(HaveOccurred(), "the liveness watchdog saw the host stop responding")
+			Expect(res.Silent()).To(BeEmpty(), "MFC-present phases that forwarded nothing")
+			Expect(res.Forwarded()).To(BeNumerically(">", 0), "datagrams forwarded to the steady receiver")
+			Expect(res.MCForwardingOff).To(BeTrue(), "mc_forwarding back to 0 after MRT_DONE")
+		})
+	})
