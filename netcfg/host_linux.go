@@ -126,8 +126,10 @@ func (h *nsHost) ifname(i int) string {
 // (RTM_GETADDR dump) and the routes of every table, both families
 // (RTM_GETROUTE dump, like `ip route show table all`).
 //
-// A link is Up when it is administratively up (IFF_UP) and its operstate is
-// not "down" (so loopback's "unknown" counts as up). Address Origin is the
+// A link is Up when it is administratively up (IFF_UP) and its operstate
+// (IFLA_OPERSTATE) is "up" or "unknown" (loopback, drivers without carrier
+// reporting); "down", "lowerlayerdown" (a veth whose peer is down),
+// "dormant", ... are not up. Address Origin is the
 // IFA_PROTO name ("kernel_ll", ...) when the kernel sets it, else "".
 // Route Protocol, Type and Table are named as iproute2 names them (Table ""
 // for main); Metric is RTA_PRIORITY. Each main-table "static" route is also
@@ -150,7 +152,7 @@ func (h *nsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 			Index: a.Index,
 			Name:  a.Name,
 			MAC:   mac,
-			Up:    a.Flags&net.FlagUp != 0 && a.OperState != netlink.OperDown,
+			Up:    a.Flags&net.FlagUp != 0 && (a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown),
 			MTU:   a.MTU,
 		})
 	}

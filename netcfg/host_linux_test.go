@@ -54,7 +54,9 @@ func ipSnapshot(t *testing.T, ns string) *netcfg.Snapshot {
 // parsed `ip -j` output of the same namespace give the same lines.
 func TestSnapshotMatchesIPJSON(t *testing.T) {
 	n := newTestNS(t, "nlt")
+	ip(t, "link", "add", "name", "veth2", "netns", n.Name, "type", "veth", "peer", "name", "veth3", "netns", n.Peer)
 	for _, c := range [][]string{
+		{"link", "set", "veth2", "up"}, // peer stays down: lowerlayerdown
 		{"addr", "add", "192.0.2.21/24", "dev", "veth0"},
 		{"route", "add", "198.51.100.0/24", "via", "192.0.2.1", "proto", "static", "metric", "5"},
 		{"route", "add", "default", "via", "192.0.2.1"},
@@ -80,6 +82,7 @@ func TestSnapshotMatchesIPJSON(t *testing.T) {
 		"local 192.0.2.10 dev veth0 table local proto kernel metric 0",
 		"addr 192.0.2.21/24 dev veth0 secondary",
 		"link veth0 up mtu 1500",
+		"link veth2 down mtu 1500",
 	} {
 		if !slices.Contains(got.Lines(), l) {
 			t.Errorf("snapshot lacks %q:\n%s", l, got)

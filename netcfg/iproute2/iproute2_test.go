@@ -109,9 +109,10 @@ func TestParseLinks(t *testing.T) {
 	if len(got) != 2 || got[1].Name != "veth0" || got[1].Index != 2 || !got[1].Up || got[1].MTU != 1500 || len(got[1].MAC) != 17 {
 		t.Errorf("ParseLinks = %+v", got)
 	}
-	down, err := ParseLinks([]byte(`[{"ifindex":3,"ifname":"x","flags":["UP"],"operstate":"DOWN","mtu":1500}]`))
-	if err != nil || down[0].Up {
-		t.Errorf("admin up, operstate DOWN: got %+v, %v; want Up=false", down, err)
+	down, err := ParseLinks([]byte(`[{"ifindex":3,"ifname":"x","flags":["UP"],"operstate":"DOWN","mtu":1500},
+		{"ifindex":4,"ifname":"y","flags":["NO-CARRIER","UP"],"operstate":"LOWERLAYERDOWN","mtu":1500}]`))
+	if err != nil || down[0].Up || down[1].Up {
+		t.Errorf("admin up, operstate DOWN/LOWERLAYERDOWN: got %+v, %v; want Up=false", down, err)
 	}
 }
 

@@ -195,8 +195,9 @@ func parseLinkRecords(what string, data []byte) ([]jsonLink, error) {
 }
 
 // ParseLinks parses `ip -j link show` (or `ip -j addr show`) into
-// interfaces. Up follows netcfg's Linux rule: flag UP and operstate not
-// DOWN. An all-zero link-layer address (loopback) is "".
+// interfaces. Up follows netcfg's Linux rule: flag UP and operstate UP or
+// UNKNOWN (not DOWN, LOWERLAYERDOWN, DORMANT, ...). An all-zero link-layer
+// address (loopback) is "".
 func ParseLinks(data []byte) ([]netcfg.Interface, error) {
 	recs, err := parseLinkRecords("link", data)
 	if err != nil {
@@ -212,7 +213,7 @@ func ParseLinks(data []byte) ([]netcfg.Interface, error) {
 			Index: *l.Ifindex,
 			Name:  l.Ifname,
 			MAC:   mac,
-			Up:    slices.Contains(l.Flags, "UP") && l.Operstate != "DOWN",
+			Up:    slices.Contains(l.Flags, "UP") && (l.Operstate == "UP" || l.Operstate == "UNKNOWN"),
 			MTU:   l.MTU,
 		})
 	}
