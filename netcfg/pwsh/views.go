@@ -1,0 +1,366 @@
+package pwsh
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/kbharness/kbharness/netcfg"
+)
+
+// Field is one "Name : Value" line of a Format-List view.
+type Field struct {
+	Name, Value string
+	Line        int
+}
+
+// Record is one object of a Format-List view.
+type Record []Field
+
+// Get returns the value of the named property and whether it is present.
+func (r Record) Get(name string) (string, bool) {
+	for _, f := range r {
+		if f.Name == name {
+			return f.Value, true
+		}
+	}
+	return "", false
+}
+
+// ParseList parses PowerShell's Format-List view (the default view of
+// Get-NetIPAddress and New-NetIPAddress): records separated by blank lines,
+// "Name : Value" lines, long values wrapped onto indented lines. A property
+// name with a space in it is damaged output and an error naming the line.
+func ParseList(text string) ([]Record, error) {
+	var out []Record
+	var cur Record
+	flush := func() {
+		if len(cur) > 0 {
+			out = append(out, cur)
+			cur = nil
+		}
+	}
+	for i, line := range splitLines(text) {
+		n := i + 1
+		if strings.TrimSpace(line) == "" {
+			flush()
+			continue
+		}
+		if len(cur) > 0 && (line[0] == ' ' || line[0] == '\t') && !strings.Contains(line, " : ") {
+			cur[len(cur)-1].Value += " " + strings.TrimSpace(line) // wrapped value
+			continue
+		}
+		name, value, ok := strings.Cut(line, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("parsing Format-List: line %d: no \"Name : Value\" in %q", n, strings.TrimSpace(line))
+		}
+		if strings.ContainsAny(name, " \t") {
+			return nil, fmt.Errorf("parsing Format-List: line %d: property name %q contains a space (damaged output?)", n, name)
+		}
+		cur = append(cur, Field{Name: name, Value: strings.TrimSpace(value), Line: n})
+	}
+	flush()
+	if len(out) == 0 {
+		return nil, errors.New("parsing Format-List: no records")
+	}
+	return out, nil
+}
+
+// ParseAddressList parses the Format-List view of Get-NetIPAddress /
+// New-NetIPAddress into addresses. New-NetIPAddress without -PolicyStore
+// prints the address twice: once per store (PolicyStore ActiveStore and
+// PersistentStore).
+func ParseAddressList(text string) ([]Address, error) {
+	recs, err := ParseList(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Address, 0, len(recs))
+	for _, r := range recs {
+		a, err := addressFromRecord(r)
+		if err != nil {
+			return nil, fmt.Errorf("parsing Get-NetIPAddress list: record at line %d: %w", r[0].Line, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+func addressFromRecord(r Record) (Address, error) {
+	get := func(name string) string { v, _ := r.Get(name); return v }
+	ip, ok := r.Get("IPAddress")
+	if !ok {
+		return Address{}, errors.New("no IPAddress property")
+	}
+	a, err := newAddress(ip, get("PrefixLength"), get("InterfaceAlias"), get("PrefixOrigin"), get("AddressState"))
+	if err != nil {
+		return Address{}, err
+	}
+	if v, ok := r.Get("InterfaceIndex"); ok {
+		if a.IfIndex, err = strconv.Atoi(v); err != nil {
+			return Address{}, fmt.Errorf("InterfaceIndex %q: not a number", v)
+		}
+	}
+	if v, ok := r.Get("PolicyStore"); ok {
+		if a.Store, ok = storeOf(v); !ok {
+			return Address{}, fmt.Errorf("PolicyStore %q: want ActiveStore or PersistentStore", v)
+		}
+	}
+	return a, nil
+}
+
+// storeOf maps a PolicyStore value; a value Format-Table truncated
+// ("Persiste...") maps when its prefix names exactly one store.
+func storeOf(v string) (netcfg.Store, bool) {
+	stores := map[string]netcfg.Store{"ActiveStore": netcfg.StoreActive, "PersistentStore": netcfg.StorePersistent}
+	if s, ok := stores[v]; ok {
+		return s, true
+	}
+	if !strings.HasSuffix(v, "...") {
+		return "", false
+	}
+	prefix := strings.TrimRight(v, ".")
+	var found []netcfg.Store
+	for name, s := range stores {
+		if prefix != "" && strings.HasPrefix(name, prefix) {
+			found = append(found, s)
+		}
+	}
+	if len(found) == 1 {
+		return found[0], true
+	}
+	return "", false
+}
+
+// Cell is one value of a Format-Table view.
+type Cell struct {
+	Text string
+	// Truncated: Format-Table cut the value to the column and ended it with
+	// "..." (Text keeps the dots).
+	Truncated bool
+}
+
+// TableRow is one row of a Format-Table view, by column header.
+type TableRow struct {
+	Line  int
+	Cells map[string]Cell
+}
+
+// ParseTable parses a Format-Table view: a header line, a rule of dash runs
+// that gives the column positions, then rows. A value is the text between
+// the start of its column's dash run and the start of the next one.
+func ParseTable(text string) ([]string, []TableRow, error) {
+	lines := splitLines(text)
+	rule := -1
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "---") && strings.Trim(l, "- ") == "" {
+			rule = i
+			break
+		}
+	}
+	if rule < 1 {
+		return nil, nil, errors.New("parsing Format-Table: no header and dashed rule found")
+	}
+	spans := dashRuns(lines[rule])
+	header := make([]string, len(spans))
+	for i := range spans {
+		header[i] = strings.TrimSpace(column(lines[rule-1], spans, i))
+	}
+	var rows []TableRow
+	for i := rule + 1; i < len(lines); i++ {
+		if strings.TrimSpace(lines[i]) == "" {
+			continue
+		}
+		row := TableRow{Line: i + 1, Cells: map[string]Cell{}}
+		for c, name := range header {
+			v := strings.TrimSpace(column(lines[i], spans, c))
+			row.Cells[name] = Cell{Text: v, Truncated: strings.HasSuffix(v, "...")}
+		}
+		rows = append(rows, row)
+	}
+	return header, rows, nil
+}
+
+// span is the rune offsets [from, to) of a column's dash run.
+type span struct{ from, to int }
+
+// dashRuns returns the spans of the runs of dashes of the rule.
+func dashRuns(rule string) []span {
+	var out []span
+	r := []rune(rule)
+	for i := 0; i < len(r); i++ {
+		if r[i] == '-' && (i == 0 || r[i-1] != '-') {
+			out = append(out, span{from: i, to: i + 1})
+		} else if r[i] == '-' {
+			out[len(out)-1].to = i + 1
+		}
+	}
+	return out
+}
+
+// column cuts column c out of line: from its dash run's start to the next
+// run's start. Format-Table pads values to the column width (the distance
+// between column starts, less one) and truncates longer ones with "...";
+// the dashes only underline the header, so a value may run past them
+// ("Enabled" under "----"). The last column runs to the line end.
+func column(line string, spans []span, c int) string {
+	r := []rune(line)
+	from, to := spans[c].from, len(r)
+	if c+1 < len(spans) && spans[c+1].from < len(r) {
+		to = spans[c+1].from
+	}
+	if from >= to {
+		return ""
+	}
+	return string(r[from:to])
+}
+
+// TableRoute is a row of the default Get-NetRoute table view
+// (ifIndex DestinationPrefix NextHop RouteMetric ifMetric PolicyStore).
+type TableRoute struct {
+	Route
+	InterfaceMetric int
+	// Unreliable names the columns that could not be read (truncated or
+	// empty); their fields keep zero values.
+	Unreliable []string
+}
+
+// ParseRouteTable parses the default Format-Table view of Get-NetRoute. A
+// PolicyStore cut to "Persiste..." still maps to the persistent store (the
+// prefix names one store); a truncated DestinationPrefix or NextHop is an
+// error, since the route cannot be known.
+func ParseRouteTable(text string) ([]TableRoute, error) {
+	_, rows, err := ParseTable(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TableRoute, 0, len(rows))
+	for _, row := range rows {
+		r, err := routeFromRow(row)
+		if err != nil {
+			return nil, fmt.Errorf("parsing Get-NetRoute table: line %d: %w", row.Line, err)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func routeFromRow(row TableRow) (TableRoute, error) {
+	var r TableRoute
+	for _, col := range []string{"DestinationPrefix", "NextHop"} {
+		if c := row.Cells[col]; c.Truncated || c.Text == "" {
+			return r, fmt.Errorf("%s %q is truncated or missing", col, c.Text)
+		}
+	}
+	dst, err := netip.ParsePrefix(row.Cells["DestinationPrefix"].Text)
+	if err != nil {
+		return r, fmt.Errorf("DestinationPrefix: %w", err)
+	}
+	gw, err := netip.ParseAddr(row.Cells["NextHop"].Text)
+	if err != nil {
+		return r, fmt.Errorf("NextHop: %w", err)
+	}
+	r.Dst = dst
+	if !gw.IsUnspecified() {
+		r.Gateway = gw
+	}
+	r.IfIndex = r.intCell(row, "ifIndex")
+	r.Metric = r.intCell(row, "RouteMetric")
+	r.InterfaceMetric = r.intCell(row, "ifMetric")
+	if s, ok := storeOf(row.Cells["PolicyStore"].Text); ok {
+		r.Store = s
+	} else {
+		r.Unreliable = append(r.Unreliable, "PolicyStore")
+	}
+	return r, nil
+}
+
+// intCell reads an integer column, noting it as unreliable if it cannot.
+func (r *TableRoute) intCell(row TableRow, col string) int {
+	v, err := strconv.Atoi(row.Cells[col].Text)
+	if err != nil {
+		r.Unreliable = append(r.Unreliable, col)
+	}
+	return v
+}
+
+// IPInterface is a row of the default Get-NetIPInterface table view.
+type IPInterface struct {
+	IfIndex         int
+	Alias           string
+	Family          netcfg.Family
+	MTU             int // 0 when empty (PersistentStore rows print none)
+	InterfaceMetric int // 0 when empty
+	Dhcp            string
+	ConnectionState string
+	Store           netcfg.Store
+	Unreliable      []string // columns that could not be read (truncated or empty)
+}
+
+// ParseIPInterfaceTable parses the default Format-Table view of
+// Get-NetIPInterface (ifIndex InterfaceAlias AddressFamily NlMtu(Bytes)
+// InterfaceMetric Dhcp ConnectionState PolicyStore).
+func ParseIPInterfaceTable(text string) ([]IPInterface, error) {
+	_, rows, err := ParseTable(text)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]IPInterface, 0, len(rows))
+	for _, row := range rows {
+		i, err := ipInterfaceFromRow(row)
+		if err != nil {
+			return nil, fmt.Errorf("parsing Get-NetIPInterface table: line %d: %w", row.Line, err)
+		}
+		out = append(out, i)
+	}
+	return out, nil
+}
+
+func ipInterfaceFromRow(row TableRow) (IPInterface, error) {
+	var i IPInterface
+	idx, err := strconv.Atoi(row.Cells["ifIndex"].Text)
+	if err != nil {
+		return i, fmt.Errorf("ifIndex %q: not a number", row.Cells["ifIndex"].Text)
+	}
+	i.IfIndex = idx
+	i.Alias = row.Cells["InterfaceAlias"].Text
+	switch row.Cells["AddressFamily"].Text {
+	case "IPv4":
+		i.Family = netcfg.IPv4
+	case "IPv6":
+		i.Family = netcfg.IPv6
+	default:
+		i.Unreliable = append(i.Unreliable, "AddressFamily")
+	}
+	for col, dst := range map[string]*int{"NlMtu(Bytes)": &i.MTU, "InterfaceMetric": &i.InterfaceMetric} {
+		if v := row.Cells[col].Text; v != "" {
+			if *dst, err = strconv.Atoi(v); err != nil {
+				return i, fmt.Errorf("%s %q: not a number", col, v)
+			}
+		}
+	}
+	i.Dhcp, i.ConnectionState = row.Cells["Dhcp"].Text, row.Cells["ConnectionState"].Text
+	if s, ok := storeOf(row.Cells["PolicyStore"].Text); ok {
+		i.Store = s
+	} else {
+		i.Unreliable = append(i.Unreliable, "PolicyStore")
+	}
+	for _, col := range []string{"InterfaceAlias", "Dhcp", "ConnectionState"} {
+		if row.Cells[col].Truncated {
+			i.Unreliable = append(i.Unreliable, col)
+		}
+	}
+	return i, nil
+}
+
+// splitLines splits on LF and drops a trailing CR (CRLF output).
+func splitLines(text string) []string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
+	}
+	return lines
+}
