@@ -25,7 +25,7 @@ var _ = Describe("KB943650: multicast forwarding under churn keeps forwarding an
 			Expect(err).NotTo(HaveOccurred())
 			env := framework.NewEnv(sc.Lab)
 
-			res, err := Run(context.WithoutCancel(ctx), env.Lab, env.Timeline, sc, GinkgoWriter)
+			res, err := Run(context.WithoutCancel(ctx), env.Lab, env.Timeline, env.Step, sc, GinkgoWriter)
 			Expect(err).NotTo(HaveOccurred())
 			AddReportEntry("KB943650 stress", res.Summary())
 			AddReportEntry("probe latency p50/p99", res.Watchdog.Summary())

@@ -111,7 +111,10 @@ func (r *Result) Summary() string {
 // entries and addresses churn for sc.Duration, watches liveness, and
 // restores everything. It returns an error only when the stress could not
 // be set up; what the stress found is in the Result.
-func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log io.Writer) (res *Result, err error) {
+//
+// step marks each phase (framework.Env.Step: By and the timeline); tl is the
+// timeline whose running step the watchdog names in a stall.
+func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format string, args ...any), sc *Scenario, log io.Writer) (res *Result, err error) {
 	res = &Result{MinSent: sc.MinSent}
 	var cleanups []func() error
 	defer func() {
@@ -131,7 +134,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log
 	source := l.Gateway(sourceLink, netcfg.IPv4)
 	far := l.Gateway(receiverLink, netcfg.IPv4)
 
-	tl.Step("enabling multicast forwarding: MRT_INIT, vif0 " + l.Interface(sourceLink) + ", vif1 " + l.Interface(receiverLink))
+	step("enabling multicast forwarding: MRT_INIT, vif0 %s, vif1 %s", l.Interface(sourceLink), l.Interface(receiverLink))
 	router, err := mcast.Open(hostDo)
 	if err != nil {
 		return nil, err
@@ -153,7 +156,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log
 		return nil, err
 	}
 
-	tl.Step("starting the echo responder in " + rcvPeer + " and the watchdog")
+	step("starting the echo responder in %s and the watchdog", rcvPeer)
 	echoAddr := netip.AddrPortFrom(far, sc.EchoPort)
 	responder, err := watchdog.StartResponder(ctx, l.PeerNamespace(receiverLink), echoAddr)
 	if err != nil {
@@ -188,7 +191,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log
 	}
 	cleanups = append(cleanups, stopWatchdog)
 
-	tl.Step("starting traffic " + source.String() + " -> " + groupList(sc.Groups) + " and receivers in " + rcvPeer)
+	step("starting traffic %s -> %s and receivers in %s", source, groupList(sc.Groups), rcvPeer)
 	maxPhases := int(sc.Duration/sc.Phase) + 2
 	sent := make([]atomic.Int64, maxPhases)
 	received := make([]atomic.Int64, maxPhases)
@@ -340,10 +343,10 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log
 					withMFC = false
 				}
 			}
-			tl.Step(fmt.Sprintf("churn phase %d: MFC entries in", p))
+			step("churn phase %d: MFC entries in", p)
 			phase.Store(int32(p))
 		} else {
-			tl.Step(fmt.Sprintf("churn phase %d: MFC entries out", p))
+			step("churn phase %d: MFC entries out", p)
 			phase.Store(int32(p))
 			for _, e := range entries {
 				if err := router.DelMFC(e); err != nil {
@@ -367,11 +370,11 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, sc *Scenario, log
 	last := int(phase.Load())
 	// The last phase ends here, before the entries go: stamp nothing more.
 	phase.Store(int32(maxPhases - 1))
-	tl.Step("stopping the churn")
+	step("stopping the churn")
 	endChurn()
 	stopWatchdog()
 
-	tl.Step("restoring: MRT_DONE and closing the routing socket")
+	step("restoring: MRT_DONE and closing the routing socket")
 	if err := closeRouter(); err != nil {
 		return nil, err
 	}

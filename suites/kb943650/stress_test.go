@@ -2,6 +2,7 @@ package kb943650
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -83,7 +84,8 @@ func logWriter(t *testing.T) io.Writer {
 func TestStressGreen(t *testing.T) {
 	sc := shortScenario(t, 4*time.Second)
 	l := newLab(t, sc.Lab)
-	res, err := Run(context.Background(), l, netcfg.NewTimeline(), sc, logWriter(t))
+	tl := netcfg.NewTimeline()
+	res, err := Run(context.Background(), l, tl, stepOf(tl), sc, logWriter(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +110,7 @@ func TestStallInjectorTurnsItRed(t *testing.T) {
 	}
 	defer stop()
 	tl := netcfg.NewTimeline()
-	res, err := Run(context.Background(), l, tl, sc, logWriter(t))
+	res, err := Run(context.Background(), l, tl, stepOf(tl), sc, logWriter(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,4 +139,8 @@ func TestStallInjectorTurnsItRed(t *testing.T) {
 	if s := res.Silent(); len(s) > 0 {
 		t.Errorf("the stall of the responder should not stop forwarding: silent phases %v", s)
 	}
+}
+
+func stepOf(tl *netcfg.Timeline) func(string, ...any) {
+	return func(format string, args ...any) { tl.Step(fmt.Sprintf(format, args...)) }
 }
