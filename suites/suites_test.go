@@ -14,6 +14,7 @@ import (
 	"github.com/kbharness/kbharness/reports"
 	"github.com/kbharness/kbharness/suites/framework"
 
+	_ "github.com/kbharness/kbharness/suites/kb943650"
 	_ "github.com/kbharness/kbharness/suites/secondaryip"
 )
 
