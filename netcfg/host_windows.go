@@ -20,6 +20,20 @@ import (
 type WindowsOptions struct {
 	// Name is the host's Name(); empty means the computer name.
 	Name string
+	// Commands supplies the exec mechanisms (RouteExe, Netsh, PowerShell).
+	// Their argv builders and output parsers (netcfg/routeexe, netsh, pwsh)
+	// import netcfg, so netcfg cannot call them itself: package
+	// netcfg/wincmd implements them and opens the host with them. A
+	// mechanism left out is unsupported.
+	Commands map[Mechanism]Changer
+}
+
+// Changer changes the host by one mechanism.
+type Changer interface {
+	AddAddress(ctx context.Context, a AddressSpec) error
+	DeleteAddress(ctx context.Context, a AddressSpec) error
+	AddRoute(ctx context.Context, r RouteSpec) error
+	DeleteRoute(ctx context.Context, r RouteSpec) error
 }
 
 // OpenLocal returns the Windows host this process runs on, with default
@@ -33,7 +47,7 @@ func OpenLocal() (Host, error) { return OpenWindowsHost(WindowsOptions{}) }
 // found working (Capabilities). It fails only if even a snapshot is
 // impossible.
 func OpenWindowsHost(opts WindowsOptions) (Host, error) {
-	p := probeHost()
+	p := probeHost(opts.Commands)
 	if p.snapshot != nil {
 		return nil, fmt.Errorf("opening windows host: %w", p.snapshot)
 	}
@@ -44,12 +58,13 @@ func OpenWindowsHost(opts WindowsOptions) (Host, error) {
 			return nil, fmt.Errorf("opening windows host: reading computer name: %w", err)
 		}
 	}
-	return &windowsHost{name: name, probe: p, ntes: map[nteKey]uint32{}}, nil
+	return &windowsHost{name: name, probe: p, commands: opts.Commands, ntes: map[nteKey]uint32{}}, nil
 }
 
 type windowsHost struct {
-	name  string
-	probe probe
+	name     string
+	probe    probe
+	commands map[Mechanism]Changer
 
 	mu   sync.Mutex
 	ntes map[nteKey]uint32 // NTE contexts of the addresses AddIPAddress added
@@ -163,9 +178,9 @@ func readPersistentRoutes() ([]Route, error) {
 	return routes, nil
 }
 
-// AddAddress adds an address by m: winipcfg (CreateUnicastIpAddressEntry) or
+// AddAddress adds an address by m: winipcfg (CreateUnicastIpAddressEntry),
 // iphlpapi-legacy (AddIPAddress, IPv4 only, context kept for DeleteAddress
-// and Close).
+// and Close) or a command mechanism of WindowsOptions.Commands.
 func (h *windowsHost) AddAddress(ctx context.Context, m Mechanism, a AddressSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("adding address %s on %s: %w", a.Prefix, a.Interface, err)
@@ -177,7 +192,7 @@ func (h *windowsHost) AddAddress(ctx context.Context, m Mechanism, a AddressSpec
 	case IPHlpAPILegacy:
 		err = h.legacyAddAddress(a)
 	default:
-		err = Unsupported("mechanism "+string(m), "adding addresses is not implemented for it")
+		err = h.commands[m].AddAddress(ctx, a)
 	}
 	if err != nil {
 		return fmt.Errorf("adding address %s on %s by %s: %w", a.Prefix, a.Interface, m, err)
@@ -186,8 +201,8 @@ func (h *windowsHost) AddAddress(ctx context.Context, m Mechanism, a AddressSpec
 }
 
 // DeleteAddress deletes an address by m: winipcfg
-// (DeleteUnicastIpAddressEntry) or iphlpapi-legacy (DeleteIPAddress with the
-// address's NTE context).
+// (DeleteUnicastIpAddressEntry), iphlpapi-legacy (DeleteIPAddress with the
+// address's NTE context) or a command mechanism.
 func (h *windowsHost) DeleteAddress(ctx context.Context, m Mechanism, a AddressSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("deleting address %s on %s: %w", a.Prefix, a.Interface, err)
@@ -199,7 +214,7 @@ func (h *windowsHost) DeleteAddress(ctx context.Context, m Mechanism, a AddressS
 	case IPHlpAPILegacy:
 		err = h.legacyDeleteAddress(a)
 	default:
-		err = Unsupported("mechanism "+string(m), "deleting addresses is not implemented for it")
+		err = h.commands[m].DeleteAddress(ctx, a)
 	}
 	if err != nil {
 		return fmt.Errorf("deleting address %s on %s by %s: %w", a.Prefix, a.Interface, m, err)
@@ -208,7 +223,8 @@ func (h *windowsHost) DeleteAddress(ctx context.Context, m Mechanism, a AddressS
 }
 
 // AddRoute adds a route by m: winipcfg (CreateIpForwardEntry2, active store
-// only).
+// only) or a command mechanism (route -p add, netsh ... store=persistent,
+// New-NetRoute -PolicyStore for persistent routes).
 func (h *windowsHost) AddRoute(ctx context.Context, m Mechanism, r RouteSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("adding route %s via %s: %w", r.Dst, r.Gateway, err)
@@ -218,7 +234,7 @@ func (h *windowsHost) AddRoute(ctx context.Context, m Mechanism, r RouteSpec) er
 	case WinIPCfg:
 		err = winipcfgAddRoute(r)
 	default:
-		err = Unsupported("mechanism "+string(m), "adding routes is not implemented for it")
+		err = h.commands[m].AddRoute(ctx, r)
 	}
 	if err != nil {
 		return fmt.Errorf("adding route %s via %s by %s: %w", r.Dst, r.Gateway, m, err)
@@ -227,7 +243,7 @@ func (h *windowsHost) AddRoute(ctx context.Context, m Mechanism, r RouteSpec) er
 }
 
 // DeleteRoute deletes the matching routes by m: winipcfg
-// (DeleteIpForwardEntry2, active store only).
+// (DeleteIpForwardEntry2, active store only) or a command mechanism.
 func (h *windowsHost) DeleteRoute(ctx context.Context, m Mechanism, r RouteSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("deleting route %s via %s: %w", r.Dst, r.Gateway, err)
@@ -237,7 +253,7 @@ func (h *windowsHost) DeleteRoute(ctx context.Context, m Mechanism, r RouteSpec)
 	case WinIPCfg:
 		err = winipcfgDeleteRoute(r)
 	default:
-		err = Unsupported("mechanism "+string(m), "deleting routes is not implemented for it")
+		err = h.commands[m].DeleteRoute(ctx, r)
 	}
 	if err != nil {
 		return fmt.Errorf("deleting route %s via %s by %s: %w", r.Dst, r.Gateway, m, err)

@@ -49,7 +49,7 @@ func requireProcs(what string, names ...string) error {
 // mechanismOrder is the preference order Capabilities reports.
 var mechanismOrder = []Mechanism{WinIPCfg, IPHlpAPILegacy, RouteExe, Netsh, PowerShell}
 
-func probeHost() probe {
+func probeHost(commands map[Mechanism]Changer) probe {
 	p := probe{
 		snapshot:   requireProcs("snapshot", snapshotProcs...),
 		events:     requireProcs("change events", eventProcs...),
@@ -57,9 +57,9 @@ func probeHost() probe {
 		mechanisms: map[Mechanism]error{
 			WinIPCfg:       requireProcs("winipcfg", winipcfgProcs...),
 			IPHlpAPILegacy: probeLegacy(),
-			RouteExe:       probeCommand(RouteExe, "route.exe"),
-			Netsh:          probeCommand(Netsh, "netsh.exe"),
-			PowerShell:     probePowerShell(),
+			RouteExe:       probeCommand(commands, RouteExe, "route.exe"),
+			Netsh:          probeCommand(commands, Netsh, "netsh.exe"),
+			PowerShell:     probePowerShell(commands),
 		},
 	}
 	if err := requireElevation(); err != nil {
@@ -103,29 +103,29 @@ func probeLegacy() error {
 	return nil
 }
 
-// probeCommand finds a command mechanism's executable on PATH. The command
-// mechanisms exec the tool and parse its output with the parsers of
-// netcfg/routeexe, netcfg/netsh and netcfg/pwsh; this build has none of
-// them, so a found tool is still reported unsupported.
-func probeCommand(m Mechanism, exe string) error {
+// probeCommand finds a command mechanism's executable on PATH and its
+// implementation among commands (WindowsOptions.Commands).
+func probeCommand(commands map[Mechanism]Changer, m Mechanism, exe string) error {
+	if commands[m] == nil {
+		return Unsupported("mechanism "+string(m), "the host was opened without it: open it with netcfg/wincmd, which runs and parses the command")
+	}
 	if _, err := exec.LookPath(exe); err != nil {
 		return Unsupported("mechanism "+string(m), fmt.Sprintf("%s not found: %v", exe, err))
 	}
-	return Unsupported("mechanism "+string(m), "this build has no parser for its output (netcfg/routeexe, netcfg/netsh, netcfg/pwsh are not part of it)")
+	return nil
 }
 
 // probePowerShell finds powershell.exe and the NetTCPIP module
 // (`Get-Command Get-NetRoute`, Windows 8 / Server 2012 and later).
-func probePowerShell() error {
-	exe, err := exec.LookPath("powershell.exe")
-	if err != nil {
-		return Unsupported("mechanism powershell", "powershell.exe not found: "+err.Error())
+func probePowerShell(commands map[Mechanism]Changer) error {
+	if err := probeCommand(commands, PowerShell, "powershell.exe"); err != nil {
+		return err
 	}
 	// The name must come back: Wine's powershell.exe stub exits 0 silently.
-	argv := []string{exe, "-NoProfile", "-NonInteractive", "-Command", "(Get-Command Get-NetRoute -ErrorAction Stop).Name"}
+	argv := []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "(Get-Command Get-NetRoute -ErrorAction Stop).Name"}
 	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Get-NetRoute") {
 		return Unsupported("mechanism powershell", fmt.Sprintf("NetTCPIP cmdlets missing: %q: %v: %q", strings.Join(argv, " "), err, strings.TrimSpace(string(out))))
 	}
-	return probeCommand(PowerShell, "powershell.exe")
+	return nil
 }

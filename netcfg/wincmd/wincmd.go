@@ -1,0 +1,231 @@
+// Package wincmd changes a Windows host by running route.exe, netsh and
+// PowerShell, with the argv builders of netcfg/routeexe, netcfg/netsh and
+// netcfg/pwsh, and reads the persistent store through `route print` to
+// cross-check the registry view (netcfg/winreg).
+//
+// It sits above netcfg because those builders import netcfg; OpenLocal
+// (Windows) hands its mechanisms to netcfg.OpenWindowsHost. Commands run
+// through a Runner, so everything but OpenLocal is tested on any OS with a
+// fake one.
+package wincmd
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strings"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/netsh"
+	"github.com/kbharness/kbharness/netcfg/pwsh"
+	"github.com/kbharness/kbharness/netcfg/routeexe"
+	"github.com/kbharness/kbharness/netcfg/winreg"
+)
+
+// Runner runs argv and returns what it printed (stdout and stderr).
+type Runner func(ctx context.Context, argv []string) ([]byte, error)
+
+// Exec is the Runner that runs argv with os/exec.
+func Exec(ctx context.Context, argv []string) ([]byte, error) {
+	return exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+}
+
+// Indexer resolves an interface alias to its index (route.exe's `if N`).
+type Indexer func(alias string) (int, error)
+
+// NetIndex is the Indexer of the running host: Go's net package names
+// Windows interfaces by their alias.
+func NetIndex(alias string) (int, error) {
+	i, err := net.InterfaceByName(alias)
+	if err != nil {
+		return 0, fmt.Errorf("resolving interface %q: %w", alias, err)
+	}
+	return i.Index, nil
+}
+
+// run runs argv and fails with argv and output on a non-zero exit.
+func run(ctx context.Context, r Runner, argv []string) ([]byte, error) {
+	out, err := r(ctx, argv)
+	if err != nil {
+		return out, fmt.Errorf("running %q: %w: %s", strings.Join(argv, " "), err, bytes.TrimSpace(out))
+	}
+	return out, nil
+}
+
+// RouteExe is the route.exe mechanism: `route [-p] add` and `route delete`.
+// route.exe changes routes only.
+type RouteExe struct {
+	Run   Runner
+	Index Indexer
+}
+
+// AddRoute runs `route [-p] add DEST mask MASK GW [metric N] [if IDX]`.
+func (c RouteExe) AddRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	idx, err := c.ifIndex(r)
+	if err != nil {
+		return err
+	}
+	return c.runChecked(ctx, routeexe.Add(r, idx))
+}
+
+// DeleteRoute runs `route delete DEST mask MASK [GW] [if IDX]`, which also
+// removes the route from the persistent store.
+func (c RouteExe) DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	idx, err := c.ifIndex(r)
+	if err != nil {
+		return err
+	}
+	return c.runChecked(ctx, routeexe.Delete(r, idx))
+}
+
+// AddAddress is unsupported: route.exe has no address commands.
+func (RouteExe) AddAddress(context.Context, netcfg.AddressSpec) error {
+	return netcfg.Unsupported("route.exe address", "route.exe changes routes only")
+}
+
+// DeleteAddress is unsupported: route.exe has no address commands.
+func (RouteExe) DeleteAddress(context.Context, netcfg.AddressSpec) error {
+	return netcfg.Unsupported("route.exe address", "route.exe changes routes only")
+}
+
+func (c RouteExe) ifIndex(r netcfg.RouteSpec) (int, error) {
+	if r.Interface == "" {
+		return 0, nil // route.exe picks the interface from the gateway
+	}
+	return c.Index(r.Interface)
+}
+
+// runChecked runs a route.exe change. route.exe may exit 0 after "The route
+// addition failed: ..."; success is the exit status and its " OK!" line.
+func (c RouteExe) runChecked(ctx context.Context, argv []string) error {
+	out, err := run(ctx, c.Run, argv)
+	if err != nil {
+		return err
+	}
+	if !bytes.Contains(out, []byte("OK!")) {
+		return fmt.Errorf("running %q: no OK! in its output: %s", strings.Join(argv, " "), bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// Netsh is the netsh mechanism: `netsh interface ipv4|ipv6 add|delete
+// address|route`, which fails with a non-zero exit status.
+type Netsh struct{ Run Runner }
+
+// AddAddress runs `netsh interface ipv4 add address NAME ADDR MASK`.
+func (c Netsh) AddAddress(ctx context.Context, a netcfg.AddressSpec) error {
+	return c.runBuilt(ctx)(netsh.AddAddress(a))
+}
+
+// DeleteAddress runs `netsh interface ipv4 delete address NAME ADDR`.
+func (c Netsh) DeleteAddress(ctx context.Context, a netcfg.AddressSpec) error {
+	return c.runBuilt(ctx)(netsh.DeleteAddress(a))
+}
+
+// AddRoute runs `netsh interface ipv4 add route PREFIX NAME GW store=...`.
+func (c Netsh) AddRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	return c.runBuilt(ctx)(netsh.AddRoute(r))
+}
+
+// DeleteRoute runs `netsh interface ipv4 delete route PREFIX NAME GW`.
+func (c Netsh) DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	return c.runBuilt(ctx)(netsh.DeleteRoute(r))
+}
+
+func (c Netsh) runBuilt(ctx context.Context) func([]string, error) error {
+	return func(argv []string, err error) error {
+		if err != nil {
+			return err
+		}
+		_, err = run(ctx, c.Run, argv)
+		return err
+	}
+}
+
+// PowerShell is the powershell mechanism: New-/Remove-NetRoute and
+// New-/Remove-NetIPAddress, run as -EncodedCommand with
+// $ErrorActionPreference = 'Stop' so a failure exits non-zero.
+type PowerShell struct{ Run Runner }
+
+// AddAddress runs New-NetIPAddress (both stores, the cmdlet's default).
+func (c PowerShell) AddAddress(ctx context.Context, a netcfg.AddressSpec) error {
+	return c.runScript(ctx)(pwsh.NewNetIPAddress(a, pwsh.BothStores))
+}
+
+// DeleteAddress runs Remove-NetIPAddress (both stores).
+func (c PowerShell) DeleteAddress(ctx context.Context, a netcfg.AddressSpec) error {
+	return c.runScript(ctx)(pwsh.RemoveNetIPAddress(a, pwsh.BothStores))
+}
+
+// AddRoute runs New-NetRoute -PolicyStore ActiveStore, or without
+// -PolicyStore (both stores) for a persistent route.
+func (c PowerShell) AddRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	return c.runScript(ctx)(pwsh.NewNetRoute(r, pwsh.StoreFor(r.Persistent)))
+}
+
+// DeleteRoute runs Remove-NetRoute on both stores, like `route delete`.
+func (c PowerShell) DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error {
+	return c.runScript(ctx)(pwsh.RemoveNetRoute(r, pwsh.BothStores))
+}
+
+func (c PowerShell) runScript(ctx context.Context) func(string, error) error {
+	return func(script string, err error) error {
+		if err != nil {
+			return err
+		}
+		if _, err := c.Run(ctx, pwsh.EncodedArgv(script)); err != nil {
+			// The encoded argv says nothing to a reader: show the script.
+			return fmt.Errorf("running powershell %q: %w", script, err)
+		}
+		return nil
+	}
+}
+
+// PersistentRoutes reads the IPv4 persistent store as `route print -4`
+// shows it under "Persistent Routes:", in the registry's terms ("Default"
+// metric as winreg.DefaultMetric).
+func PersistentRoutes(ctx context.Context, r Runner) ([]winreg.Route, error) {
+	argv := routeexe.Print(netcfg.IPv4)
+	out, err := run(ctx, r, argv)
+	if err != nil {
+		return nil, fmt.Errorf("reading the persistent store: %w", err)
+	}
+	t, err := routeexe.ParsePrint(string(out))
+	if err != nil {
+		return nil, fmt.Errorf("reading the persistent store from %q: %w", strings.Join(argv, " "), err)
+	}
+	var routes []winreg.Route
+	for _, row := range t.Rows {
+		if row.Store != netcfg.StorePersistent || row.Family != netcfg.IPv4 {
+			continue
+		}
+		wr := winreg.Route{Dst: row.Dst, Metric: row.Metric}
+		if !row.OnLink && !row.Gateway.IsUnspecified() {
+			wr.Gateway = row.Gateway
+		}
+		if row.DefaultMetric {
+			wr.Metric = winreg.DefaultMetric
+		}
+		routes = append(routes, wr)
+	}
+	return routes, nil
+}
+
+// CheckPersistentStore cross-checks the two views of the IPv4 persistent
+// store: the registry's PersistentRoutes (the persistent routes of s, taken
+// by the Windows host) against `route print -4`.
+func CheckPersistentStore(ctx context.Context, r Runner, s *netcfg.Snapshot) (winreg.Mismatch, error) {
+	printed, err := PersistentRoutes(ctx, r)
+	if err != nil {
+		return winreg.Mismatch{}, err
+	}
+	var registry []winreg.Route
+	for _, rt := range s.Routes {
+		if rt.Store == netcfg.StorePersistent && rt.Dst.Addr().Is4() {
+			registry = append(registry, winreg.Route{Dst: rt.Dst, Gateway: rt.Gateway, Metric: rt.Metric})
+		}
+	}
+	return winreg.CrossCheck(registry, printed), nil
+}

@@ -1,0 +1,202 @@
+package wincmd
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/winreg"
+)
+
+// fakeRunner records each argv and answers from a script keyed by the
+// argv's first words; an argv it has no answer for fails the test.
+type fakeRunner struct {
+	t       *testing.T
+	answers map[string]answer // key: strings.Join(argv[:n], " ") for the longest matching n
+	ran     []string
+}
+
+type answer struct {
+	out string
+	err error
+}
+
+func (f *fakeRunner) run(_ context.Context, argv []string) ([]byte, error) {
+	line := strings.Join(argv, " ")
+	f.ran = append(f.ran, line)
+	for n := len(argv); n > 0; n-- {
+		if a, ok := f.answers[strings.Join(argv[:n], " ")]; ok {
+			return []byte(a.out), a.err
+		}
+	}
+	f.t.Errorf("unexpected command %q", line)
+	return nil, errors.New("unexpected command")
+}
+
+func indexOf(alias string) (int, error) {
+	if alias == "Ethernet 2" {
+		return 11, nil
+	}
+	return 0, errors.New("no such interface")
+}
+
+var (
+	defaultRoute = netcfg.RouteSpec{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Persistent: true}
+	secondary    = netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.21/24"), Interface: "Ethernet 2"}
+)
+
+func TestRouteExe(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		do      func(RouteExe) error
+		answers map[string]answer
+		wantRan []string
+		wantErr string // substring; "" for success
+	}{
+		{
+			name:    "route -p add without IF, as in the KB article",
+			do:      func(c RouteExe) error { return c.AddRoute(context.Background(), defaultRoute) },
+			answers: map[string]answer{"route -p add": {out: " OK!\r\n"}},
+			wantRan: []string{"route -p add 0.0.0.0 mask 0.0.0.0 192.0.2.1"},
+		},
+		{
+			name: "route add with IF resolves the alias",
+			do: func(c RouteExe) error {
+				r := defaultRoute
+				r.Interface, r.Persistent, r.Metric = "Ethernet 2", false, 5
+				return c.AddRoute(context.Background(), r)
+			},
+			answers: map[string]answer{"route add": {out: " OK!\r\n"}},
+			wantRan: []string{"route add 0.0.0.0 mask 0.0.0.0 192.0.2.1 metric 5 if 11"},
+		},
+		{
+			name:    "exit 0 without OK! is a failure",
+			do:      func(c RouteExe) error { return c.AddRoute(context.Background(), defaultRoute) },
+			answers: map[string]answer{"route -p add": {out: "The route addition failed: The object already exists.\r\n"}},
+			wantRan: []string{"route -p add 0.0.0.0 mask 0.0.0.0 192.0.2.1"},
+			wantErr: "The route addition failed",
+		},
+		{
+			name:    "a non-zero exit carries argv and output",
+			do:      func(c RouteExe) error { return c.DeleteRoute(context.Background(), defaultRoute) },
+			answers: map[string]answer{"route delete": {out: "The route deletion failed: Element not found.", err: errors.New("exit status 1")}},
+			wantRan: []string{"route delete 0.0.0.0 mask 0.0.0.0 192.0.2.1"},
+			wantErr: `running "route delete 0.0.0.0 mask 0.0.0.0 192.0.2.1": exit status 1: The route deletion failed`,
+		},
+		{
+			name: "unknown interface",
+			do: func(c RouteExe) error {
+				r := defaultRoute
+				r.Interface = "nope"
+				return c.AddRoute(context.Background(), r)
+			},
+			wantErr: "no such interface",
+		},
+		{
+			name:    "addresses are unsupported",
+			do:      func(c RouteExe) error { return c.AddAddress(context.Background(), secondary) },
+			wantErr: "route.exe changes routes only",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeRunner{t: t, answers: tc.answers}
+			err := tc.do(RouteExe{Run: f.run, Index: indexOf})
+			checkErr(t, err, tc.wantErr)
+			if d := cmp.Diff(tc.wantRan, f.ran); d != "" {
+				t.Errorf("commands run (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestNetsh(t *testing.T) {
+	f := &fakeRunner{t: t, answers: map[string]answer{
+		"netsh interface ipv4 add address":    {out: "Ok.\r\n"},
+		"netsh interface ipv4 delete address": {out: "Element not found.\r\n", err: errors.New("exit status 1")},
+	}}
+	c := Netsh{Run: f.run}
+	if err := c.AddAddress(context.Background(), secondary); err != nil {
+		t.Fatal(err)
+	}
+	checkErr(t, c.DeleteAddress(context.Background(), secondary), "Element not found")
+	if err := c.AddAddress(context.Background(), netcfg.AddressSpec{Prefix: secondary.Prefix}); err == nil {
+		t.Error("an address without an interface must be refused before netsh runs")
+	}
+	want := []string{
+		"netsh interface ipv4 add address Ethernet 2 192.0.2.21 255.255.255.0",
+		"netsh interface ipv4 delete address Ethernet 2 192.0.2.21",
+	}
+	if d := cmp.Diff(want, f.ran); d != "" {
+		t.Errorf("commands run (-want +got):\n%s", d)
+	}
+}
+
+func TestPowerShellShowsTheScriptOnFailure(t *testing.T) {
+	f := &fakeRunner{t: t, answers: map[string]answer{"powershell.exe -NoProfile -NonInteractive -EncodedCommand": {err: errors.New("exit status 1")}}}
+	r := defaultRoute
+	r.Interface = "Ethernet 2"
+	checkErr(t, PowerShell{Run: f.run}.AddRoute(context.Background(), r), "New-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Ethernet 2'")
+}
+
+func TestPersistentRoutesFromRoutePrint(t *testing.T) {
+	for _, tc := range []struct {
+		file string
+		want []winreg.Route
+	}{
+		{"16-jc-fixture-win2008-route-print-persistent-default.txt",
+			[]winreg.Route{{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.23.1"), Metric: winreg.DefaultMetric}}},
+		{"20-jc-fixture-win10-hyperv-vmware-crlf-persistent-157.txt",
+			[]winreg.Route{{Dst: netip.MustParsePrefix("157.0.0.0/8"), Gateway: netip.MustParseAddr("157.55.80.1"), Metric: 3}}},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			text, err := os.ReadFile("testdata/" + tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := &fakeRunner{t: t, answers: map[string]answer{"route print -4": {out: string(text)}}}
+			got, err := PersistentRoutes(context.Background(), f.run)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
+				t.Errorf("persistent routes (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestCheckPersistentStore(t *testing.T) {
+	text, err := os.ReadFile("testdata/16-jc-fixture-win2008-route-print-persistent-default.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRunner{t: t, answers: map[string]answer{"route print -4": {out: string(text)}}}
+	agreeing := &netcfg.Snapshot{Routes: []netcfg.Route{
+		{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.23.1"), Metric: winreg.DefaultMetric, Store: netcfg.StorePersistent},
+		{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.23.1"), Metric: 0, Store: netcfg.StoreActive},
+	}}
+	m, err := CheckPersistentStore(context.Background(), f.run, agreeing)
+	if err != nil || !m.Empty() {
+		t.Fatalf("agreeing views: %+v, %v", m, err)
+	}
+	m, err = CheckPersistentStore(context.Background(), f.run, &netcfg.Snapshot{})
+	if err != nil || len(m.OnlyOther) != 1 || m.OnlyOther[0] != "0.0.0.0,0.0.0.0,192.168.23.1,-1" {
+		t.Fatalf("registry without the route: %+v, %v; want it only in route print", m, err)
+	}
+}
+
+func checkErr(t *testing.T, err error, want string) {
+	t.Helper()
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("unexpected error: %v", err)
+	case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+		t.Errorf("error = %v, want one containing %q", err, want)
+	}
+}
