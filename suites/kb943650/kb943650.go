@@ -6,6 +6,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/kbharness/kbharness/internal/crashmark"
 	"github.com/kbharness/kbharness/internal/watchdog"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/suites/framework"
@@ -24,6 +25,21 @@ var _ = Describe("KB943650: multicast forwarding under churn keeps forwarding an
 			sc, err := LoadScenario()
 			Expect(err).NotTo(HaveOccurred())
 			env := framework.NewEnv(sc.Lab)
+
+			By("looking for a crash marker left by an interrupted run")
+			marker, err := crashmark.DefaultPath(ScenarioID)
+			Expect(err).NotTo(HaveOccurred())
+			previous, err := crashmark.Check(marker, crashmark.QueryEvents)
+			Expect(err).NotTo(HaveOccurred())
+			if previous != nil {
+				AddReportEntry("previous run of "+ScenarioID, previous.String())
+				Expect(crashmark.Clear(marker)).To(Succeed())
+				Expect(previous.Crashed()).To(BeFalse(), previous.String())
+			}
+			_, err = crashmark.Write(marker, ScenarioID)
+			Expect(err).NotTo(HaveOccurred())
+			// Removed after the stress however it ends, unless the host dies.
+			DeferCleanup(crashmark.Clear, marker)
 
 			res, err := Run(context.WithoutCancel(ctx), env.Lab, env.Timeline, env.Step, sc, GinkgoWriter)
 			Expect(err).NotTo(HaveOccurred())
