@@ -166,8 +166,9 @@ func ParseTable(text string) ([]string, []TableRow, error) {
 	}
 	spans := dashRuns(lines[rule])
 	header := make([]string, len(spans))
+	headerRunes := []rune(lines[rule-1])
 	for i := range spans {
-		header[i] = strings.TrimSpace(column(lines[rule-1], spans, i))
+		header[i] = strings.TrimSpace(column(headerRunes, spans, i))
 	}
 	var rows []TableRow
 	for i := rule + 1; i < len(lines); i++ {
@@ -175,8 +176,9 @@ func ParseTable(text string) ([]string, []TableRow, error) {
 			continue
 		}
 		row := TableRow{Line: i + 1, Cells: map[string]Cell{}}
+		r := []rune(lines[i])
 		for c, name := range header {
-			v := strings.TrimSpace(column(lines[i], spans, c))
+			v := strings.TrimSpace(column(r, spans, c))
 			row.Cells[name] = Cell{Text: v, Truncated: strings.HasSuffix(v, "...")}
 		}
 		rows = append(rows, row)
@@ -206,8 +208,7 @@ func dashRuns(rule string) []span {
 // between column starts, less one) and truncates longer ones with "...";
 // the dashes only underline the header, so a value may run past them
 // ("Enabled" under "----"). The last column runs to the line end.
-func column(line string, spans []span, c int) string {
-	r := []rune(line)
+func column(r []rune, spans []span, c int) string {
 	from, to := spans[c].from, len(r)
 	if c+1 < len(spans) && spans[c+1].from < len(r) {
 		to = spans[c+1].from
