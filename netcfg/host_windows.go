@@ -30,6 +30,9 @@ type WindowsOptions struct {
 
 // Changer changes the host by one mechanism.
 type Changer interface {
+	// Probe reports whether the mechanism works here: nil, or an error
+	// matching ErrUnsupported that says why not.
+	Probe(ctx context.Context) error
 	AddAddress(ctx context.Context, a AddressSpec) error
 	DeleteAddress(ctx context.Context, a AddressSpec) error
 	AddRoute(ctx context.Context, r RouteSpec) error

@@ -1,10 +1,11 @@
 package netcfg
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os/exec"
-	"strings"
+	"time"
 
 	"golang.org/x/sys/windows"
 
@@ -59,7 +60,7 @@ func probeHost(commands map[Mechanism]Changer) probe {
 			IPHlpAPILegacy: probeLegacy(),
 			RouteExe:       probeCommand(commands, RouteExe, "route.exe"),
 			Netsh:          probeCommand(commands, Netsh, "netsh.exe"),
-			PowerShell:     probePowerShell(commands),
+			PowerShell:     probeCommand(commands, PowerShell, "powershell.exe"),
 		},
 	}
 	if err := requireElevation(); err != nil {
@@ -103,29 +104,22 @@ func probeLegacy() error {
 	return nil
 }
 
-// probeCommand finds a command mechanism's executable on PATH and its
-// implementation among commands (WindowsOptions.Commands).
+// probeCommand finds a command mechanism's implementation among commands
+// (WindowsOptions.Commands) and its executable on PATH, then lets the
+// implementation probe (run a read command and parse its output).
 func probeCommand(commands map[Mechanism]Changer, m Mechanism, exe string) error {
-	if commands[m] == nil {
+	c := commands[m]
+	if c == nil {
 		return Unsupported("mechanism "+string(m), "the host was opened without it: open it with netcfg/wincmd, which runs and parses the command")
 	}
 	if _, err := exec.LookPath(exe); err != nil {
 		return Unsupported("mechanism "+string(m), fmt.Sprintf("%s not found: %v", exe, err))
 	}
-	return nil
+	ctx, cancel := context.WithTimeout(context.Background(), commandProbeTimeout)
+	defer cancel()
+	return c.Probe(ctx)
 }
 
-// probePowerShell finds powershell.exe and the NetTCPIP module
-// (`Get-Command Get-NetRoute`, Windows 8 / Server 2012 and later).
-func probePowerShell(commands map[Mechanism]Changer) error {
-	if err := probeCommand(commands, PowerShell, "powershell.exe"); err != nil {
-		return err
-	}
-	// The name must come back: Wine's powershell.exe stub exits 0 silently.
-	argv := []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command", "(Get-Command Get-NetRoute -ErrorAction Stop).Name"}
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "Get-NetRoute") {
-		return Unsupported("mechanism powershell", fmt.Sprintf("NetTCPIP cmdlets missing: %q: %v: %q", strings.Join(argv, " "), err, strings.TrimSpace(string(out))))
-	}
-	return nil
-}
+// commandProbeTimeout bounds one command probe; PowerShell's first start
+// on a cold VM takes seconds.
+const commandProbeTimeout = 60 * time.Second

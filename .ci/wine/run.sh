@@ -5,6 +5,9 @@
 #
 #   .ci/wine/run.sh BIN.exe [test flags]     (flags default to -test.v)
 #
+# The binary runs in the current directory, as `go test` runs a package's
+# tests in its directory: run it from the package for testdata/ to be found.
+#
 # Steps: install wine64 and binutils-mingw-w64-x86-64 if missing; build
 # bcryptprimitives.dll (processprng.s: Go >= 1.22 binaries import
 # ProcessPrng, which Wine 8 lacks); make a fresh WINEPREFIX under /var/tmp;
@@ -97,6 +100,6 @@ echo "run.sh: KBH_EXPECT_ROUTES=$KBH_EXPECT_ROUTES" >&2
 phase namespace
 
 status=0
-(cd "$work" && ip netns exec "$ns" "$WINE" "$bin" "${flags[@]}") || status=$?
+ip netns exec "$ns" "$WINE" "$bin" "${flags[@]}" || status=$?
 phase test-run
 exit "$status"

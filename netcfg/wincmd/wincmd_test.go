@@ -200,3 +200,36 @@ func checkErr(t *testing.T, err error, want string) {
 		t.Errorf("error = %v, want one containing %q", err, want)
 	}
 }
+
+func TestProbes(t *testing.T) {
+	text, err := os.ReadFile("testdata/16-jc-fixture-win2008-route-print-persistent-default.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	interfaces, err := os.ReadFile("testdata/05-wsl-vpn-notes-win10-show-interfaces.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := &fakeRunner{t: t, answers: map[string]answer{
+		"route print -4":                                     {out: string(text)},
+		"netsh interface ipv4 show interfaces":               {out: string(interfaces)},
+		"powershell.exe -NoProfile -NonInteractive -Command": {out: "Get-NetRoute\r\n"},
+	}}
+	// Wine: netsh.exe and powershell.exe are stubs that print nothing useful.
+	stubs := &fakeRunner{t: t, answers: map[string]answer{
+		"route print -4":                                     {err: errors.New(`exec: "route": executable file not found in %PATH%`)},
+		"netsh interface ipv4 show interfaces":               {out: "\r\n"},
+		"powershell.exe -NoProfile -NonInteractive -Command": {},
+	}}
+	for _, f := range []*fakeRunner{works, stubs} {
+		for _, c := range []interface{ Probe(context.Context) error }{RouteExe{Run: f.run}, Netsh{Run: f.run}, PowerShell{Run: f.run}} {
+			err := c.Probe(context.Background())
+			if f == works && err != nil {
+				t.Errorf("%T.Probe on a working host: %v", c, err)
+			}
+			if f == stubs && !errors.Is(err, netcfg.ErrUnsupported) {
+				t.Errorf("%T.Probe on stubs: got %v, want ErrUnsupported", c, err)
+			}
+		}
+	}
+}
