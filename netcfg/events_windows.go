@@ -16,6 +16,11 @@ import (
 // notifications as Events, in arrival order, from one goroutine. Parameter
 // changes are not delivered. Under Wine the callbacks register but never
 // fire.
+//
+// When ctx is done or stop is called the callbacks are unregistered; stop
+// also waits for the delivering goroutine, so fn is not called after it
+// returns. fn must not call stop (it would wait for itself); to end the
+// subscription from fn, cancel ctx.
 func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), error) {
 	if h.probe.events != nil {
 		return nil, fmt.Errorf("subscribing to changes: %w", h.probe.events)
@@ -45,6 +50,11 @@ func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), er
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		defer func() {
+			// Unregister waits for callbacks in flight; they only queue.
+			_ = routes.Unregister()
+			_ = addrs.Unregister()
+		}()
 		names := map[uint32]string{}
 		for {
 			batch, ok := q.wait(ctx)
@@ -56,14 +66,9 @@ func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), er
 			}
 		}
 	}()
-	var once sync.Once
 	stop := func() {
-		once.Do(func() {
-			_ = routes.Unregister()
-			_ = addrs.Unregister()
-			cancel()
-			<-done
-		})
+		cancel()
+		<-done
 	}
 	return stop, nil
 }

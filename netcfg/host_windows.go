@@ -105,6 +105,9 @@ func (h *windowsHost) mechanism(m Mechanism) error {
 // (GetUnicastIpAddressTable), active routes (GetIpForwardTable2) and
 // persistent IPv4 routes (registry PersistentRoutes), both families.
 func (h *windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("taking snapshot: %w", err)
+	}
 	s := &Snapshot{Taken: time.Now()}
 	adapters, err := winipcfg.GetAdaptersAddresses(windows.AF_UNSPEC, winipcfg.GAAFlagIncludeAllInterfaces)
 	if err != nil {
@@ -142,7 +145,7 @@ func (h *windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 		}
 		s.Routes = append(s.Routes, persistent...)
 	}
-	return s, ctx.Err()
+	return s, nil
 }
 
 // probePersistentStore checks that the registry can be read at all; a

@@ -343,3 +343,33 @@ func TestRowConversions(t *testing.T) {
 		t.Error("protocolName")
 	}
 }
+
+func TestWindowsSubscribeEndsWithItsContext(t *testing.T) {
+	h := openLocal(t)
+	if !h.Capabilities().Events {
+		t.Skipf("no change events: %v", h.probe.events)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stop, err := h.Subscribe(ctx, func(Event) {})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	cancel()
+	stop() // returns once the goroutine has unregistered and ended
+}
+
+func TestEventQueueKeepsArrivalOrder(t *testing.T) {
+	q := newEventQueue()
+	for _, k := range []EventKind{RouteAdded, AddrRemoved, RouteRemoved} {
+		q.push(pending{kind: k})
+	}
+	batch, ok := q.wait(context.Background())
+	if !ok || len(batch) != 3 || batch[0].kind != RouteAdded || batch[1].kind != AddrRemoved || batch[2].kind != RouteRemoved {
+		t.Fatalf("wait = %+v, %v; want the three in push order", batch, ok)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, ok := q.wait(ctx); ok {
+		t.Fatal("wait on a done context with nothing queued must report done")
+	}
+}
