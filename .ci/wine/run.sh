@@ -100,6 +100,9 @@ echo "run.sh: KBH_EXPECT_ROUTES=$KBH_EXPECT_ROUTES" >&2
 phase namespace
 
 status=0
-ip netns exec "$ns" "$WINE" "$bin" "${flags[@]}" || status=$?
+# In the background so that INT/TERM reach the trap at once; cleanup's
+# wineserver -k then ends the test process.
+ip netns exec "$ns" "$WINE" "$bin" "${flags[@]}" &
+wait $! || status=$?
 phase test-run
 exit "$status"
