@@ -39,6 +39,12 @@ type Changer interface {
 	DeleteRoute(ctx context.Context, r RouteSpec) error
 }
 
+// OpenNamespace is unsupported on Windows, which has no network namespaces:
+// use OpenLocal (or wincmd.OpenLocal).
+func OpenNamespace(name string) (Host, error) {
+	return nil, Unsupported("namespace host "+name, "network namespaces exist only on Linux; on Windows use OpenLocal")
+}
+
 // OpenLocal returns the Windows host this process runs on, with default
 // options.
 func OpenLocal() (Host, error) { return OpenWindowsHost(WindowsOptions{}) }
