@@ -16,6 +16,7 @@ package winreg
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -119,27 +120,13 @@ func parseIPv4(s, field string) (netip.Addr, error) {
 // maskBits returns the prefix length of a contiguous netmask.
 func maskBits(mask netip.Addr) (int, error) {
 	b := mask.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	bits := 0
-	for v&0x80000000 != 0 {
-		bits++
-		v <<= 1
-	}
-	if v != 0 {
+	ones, bits := net.IPMask(b[:]).Size()
+	if bits == 0 {
 		return 0, fmt.Errorf("mask %s is not contiguous", mask)
 	}
-	return bits, nil
+	return ones, nil
 }
 
 func maskOf(bits int) netip.Addr {
-	var b [4]byte
-	for i := range b {
-		switch n := bits - 8*i; {
-		case n >= 8:
-			b[i] = 0xff
-		case n > 0:
-			b[i] = byte(0xff << (8 - n))
-		}
-	}
-	return netip.AddrFrom4(b)
+	return netip.AddrFrom4([4]byte(net.CIDRMask(bits, 32)))
 }

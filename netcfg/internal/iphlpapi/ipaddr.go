@@ -2,6 +2,7 @@ package iphlpapi
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
 )
 
@@ -16,14 +17,5 @@ func IPv4ToIPAddr(a netip.Addr) uint32 {
 // MaskToIPAddr returns the IPAddr form of the netmask of a prefix length
 // (24 -> 255.255.255.0).
 func MaskToIPAddr(bits int) uint32 {
-	var b [4]byte
-	for i := range b {
-		switch n := bits - 8*i; {
-		case n >= 8:
-			b[i] = 0xff
-		case n > 0:
-			b[i] = byte(0xff << (8 - n))
-		}
-	}
-	return binary.LittleEndian.Uint32(b[:])
+	return binary.LittleEndian.Uint32(net.CIDRMask(bits, 32))
 }
