@@ -75,8 +75,9 @@ func TestHealthyProbesReportNoStall(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatalf("Err() = %v, want nil", err)
 	}
-	if len(r.Probes) != 1 || r.Probes[0].Checks < 20 || r.Probes[0].Failures != 0 {
-		t.Fatalf("stats = %+v, want >= 20 checks, 0 failures", r.Probes)
+	// The 20th check may be cut off by Stop before it is recorded.
+	if len(r.Probes) != 1 || r.Probes[0].Checks < 19 || r.Probes[0].Failures != 0 {
+		t.Fatalf("stats = %+v, want >= 19 checks, 0 failures", r.Probes)
 	}
 }
 
