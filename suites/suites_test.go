@@ -14,9 +14,9 @@ import (
 	"github.com/kbharness/kbharness/reports"
 	"github.com/kbharness/kbharness/suites/framework"
 
+	_ "github.com/kbharness/kbharness/suites/hostcheck"
 	_ "github.com/kbharness/kbharness/suites/kb943650"
 	_ "github.com/kbharness/kbharness/suites/kb952876"
-	_ "github.com/kbharness/kbharness/suites/hostcheck"
 	_ "github.com/kbharness/kbharness/suites/secondaryip"
 )
 

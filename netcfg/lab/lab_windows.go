@@ -1,0 +1,126 @@
+//go:build windows
+
+package lab
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+
+	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/wincmd"
+)
+
+// New opens the Windows lab: this machine (a lab VM), whose lab adapters the
+// fixture names by alias or MAC. Nothing is built: run-vm.ps1 wires and
+// addresses the adapters. New checks that every fixture adapter exists and
+// carries the fixture's addresses, and refuses an adapter holding the host's
+// own default route unless the fixture sets allowDefaultRouteInterface. A
+// link chosen by MAC gets its alias filled in.
+func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
+	h, err := wincmd.OpenLocal()
+	if err != nil {
+		return nil, fmt.Errorf("opening the Windows lab host: %w", err)
+	}
+	resolved, err := checkAdapters(ctx, h, f)
+	if err != nil {
+		h.Close()
+		return nil, err
+	}
+	return &Lab{
+		ID:         "windows-" + h.Name(),
+		Fixture:    resolved,
+		Host:       h,
+		Namespaces: map[string]string{HostRole: ""},
+	}, nil
+}
+
+func checkAdapters(ctx context.Context, h netcfg.Host, f *fixtures.Lab) (*fixtures.Lab, error) {
+	snap, err := h.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("checking the lab adapters: %w", err)
+	}
+	out := *f
+	out.Links = append([]fixtures.Link(nil), f.Links...)
+	for i, link := range out.Links {
+		iface, ok := findAdapter(snap, link)
+		if !ok {
+			return nil, fmt.Errorf("lab %s: links[%d]: no adapter %q (mac %q) on %s; adapters: %s", f.Name, i, link.Interface, link.MAC, h.Name(), adapterNames(snap))
+		}
+		out.Links[i].Interface = iface.Name
+		for _, r := range snap.Routes {
+			if r.Store == netcfg.StoreActive && r.Dst.Bits() == 0 && r.Interface == iface.Name && !f.AllowDefaultRouteInterface {
+				return nil, fmt.Errorf("lab %s: links[%d]: adapter %q carries the host's default route (%s); refusing to use it (set allowDefaultRouteInterface to override)", f.Name, i, iface.Name, r.Line())
+			}
+		}
+		for _, p := range link.Addresses {
+			if !snap.HasAddress(p) {
+				return nil, fmt.Errorf("lab %s: links[%d]: adapter %q lacks the fixture address %s", f.Name, i, iface.Name, p)
+			}
+		}
+	}
+	return &out, nil
+}
+
+func findAdapter(s *netcfg.Snapshot, link fixtures.Link) (netcfg.Interface, bool) {
+	for _, i := range s.Interfaces {
+		if link.MAC != "" && strings.EqualFold(strings.ReplaceAll(i.MAC, "-", ":"), strings.ReplaceAll(link.MAC, "-", ":")) {
+			return i, true
+		}
+		if link.MAC == "" && i.Name == link.Interface {
+			return i, true
+		}
+	}
+	return netcfg.Interface{}, false
+}
+
+func adapterNames(s *netcfg.Snapshot) string {
+	var names []string
+	for _, i := range s.Interfaces {
+		names = append(names, fmt.Sprintf("%q", i.Name))
+	}
+	return strings.Join(names, ", ")
+}
+
+// Attach is New on Windows: there are no namespaces to attach to.
+func Attach(ctx context.Context, nsName string, f *fixtures.Lab) (*Lab, error) {
+	if nsName != "" {
+		return nil, netcfg.Unsupported("attaching to namespace "+nsName, "Windows has no network namespaces")
+	}
+	return New(ctx, f)
+}
+
+// Close closes the host, which removes the addresses AddIPAddress added.
+func (l *Lab) Close() error { return l.Host.Close() }
+
+// Detach is a no-op on Windows: nothing is built, nothing is kept.
+func (l *Lab) Detach() error { return nil }
+
+// Do runs fn for the host role: Windows labs have one host, this one.
+func (l *Lab) Do(role string, fn func() error) error {
+	if role != HostRole {
+		return netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
+	}
+	return fn()
+}
+
+// Exec runs argv on this host for the host role.
+func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, error) {
+	if role != HostRole {
+		return nil, netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
+	}
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("running %q: %w: %s", argv, err, out)
+	}
+	return out, nil
+}
+
+// List, Cleanup and Down find nothing: Windows labs leave no namespaces.
+func List() ([]Info, error)                         { return nil, nil }
+func Cleanup(ctx context.Context) ([]string, error) { return nil, nil }
+func Down(ctx context.Context, id string) ([]string, error) {
+	return nil, fmt.Errorf("no lab %s: Windows labs are not built by kbharness", id)
+}
