@@ -4,29 +4,45 @@ import (
 	"pgregory.net/rapid"
 )
 
+// Choice is one drawn step before it meets a configuration: indexes into
+// the kinds applicable at that point, the elements the kind applies to, and
+// the mechanisms, each taken modulo the list's length. Drawing choices
+// independently of the state lets rapid delete any step of a sequence while
+// shrinking and still have an applicable sequence.
+type Choice struct{ Kind, Element, Mechanism int }
+
+// Interpret turns choices into the operations they mean from the bare lab.
+func Interpret(u Universe, choices []Choice) []Op {
+	var (
+		c   Config
+		ops []Op
+	)
+	for _, ch := range choices {
+		kinds, elems := Candidates(u, c)
+		k := kinds[ch.Kind%len(kinds)]
+		es := elems[k]
+		o := es[ch.Element%len(es)].Op(k == AddAddress || k == AddRoute, u.Mechanisms[ch.Mechanism%len(u.Mechanisms)])
+		c, _ = c.Apply(o) // applicable by construction
+		ops = append(ops, o)
+	}
+	return ops
+}
+
 // Sequences generates applicable operation sequences of 1 to maxLen steps
-// over the universe, from the bare lab. Each step draws a kind among the
-// applicable ones (add-address, delete-address, add-route, delete-route),
-// an element among those the kind applies to, and a mechanism; rapid shrinks
-// towards shorter sequences, earlier kinds, earlier elements and the first
-// mechanism.
+// over the universe, from the bare lab. rapid shrinks them by deleting
+// steps and lowering each choice towards the first applicable kind
+// (add-address, delete-address, add-route, delete-route), the first element
+// and the first mechanism.
 func Sequences(u Universe, maxLen int) *rapid.Generator[[]Op] {
-	return rapid.Custom(func(t *rapid.T) []Op {
-		n := rapid.IntRange(1, maxLen).Draw(t, "steps")
-		var (
-			c   Config
-			ops []Op
-		)
-		for range n {
-			o := nextOp(t, u, c)
-			next, err := c.Apply(o)
-			if err != nil {
-				t.Fatalf("generator drew an inapplicable step: %v", err)
-			}
-			c = next
-			ops = append(ops, o)
+	choice := rapid.Custom(func(t *rapid.T) Choice {
+		return Choice{
+			Kind:      rapid.IntRange(0, len(Kinds)-1).Draw(t, "kind"),
+			Element:   rapid.IntRange(0, len(u.Addresses)+len(u.Routes)-1).Draw(t, "element"),
+			Mechanism: rapid.IntRange(0, len(u.Mechanisms)-1).Draw(t, "mechanism"),
 		}
-		return ops
+	})
+	return rapid.Custom(func(t *rapid.T) []Op {
+		return Interpret(u, rapid.SliceOfN(choice, 1, maxLen).Draw(t, "steps"))
 	})
 }
 
@@ -54,12 +70,4 @@ func Candidates(u Universe, c Config) (kinds []Kind, elems map[Kind][]Element) {
 		}
 	}
 	return kinds, elems
-}
-
-func nextOp(t *rapid.T, u Universe, c Config) Op {
-	kinds, elems := Candidates(u, c)
-	k := rapid.SampledFrom(kinds).Draw(t, "kind")
-	e := rapid.SampledFrom(elems[k]).Draw(t, "element")
-	m := rapid.SampledFrom(u.Mechanisms).Draw(t, "mechanism")
-	return e.Op(k == AddAddress || k == AddRoute, m)
 }

@@ -271,10 +271,12 @@ func (m *Mirror) Stats() Stats {
 	return m.stats
 }
 
-// WaitMatch waits until the mirror matches want, woken by each change, for
-// at most window. It reports whether it matched.
-func (m *Mirror) WaitMatch(ctx context.Context, want Lines, window time.Duration) bool {
-	timer := time.NewTimer(window)
+// WaitMatch waits until the mirror matches want, woken by each change. It
+// gives up when no change has arrived for quiet (each change restarts the
+// window) and reports whether it matched. A caller that gives up reconciles
+// with a full dump before believing a mismatch.
+func (m *Mirror) WaitMatch(ctx context.Context, want Lines, quiet time.Duration) bool {
+	timer := time.NewTimer(quiet)
 	defer timer.Stop()
 	for {
 		ch := m.Changed()
@@ -283,6 +285,10 @@ func (m *Mirror) WaitMatch(ctx context.Context, want Lines, window time.Duration
 		}
 		select {
 		case <-ch:
+			if !timer.Stop() {
+				<-timer.C
+			}
+			timer.Reset(quiet)
 		case <-timer.C:
 			return m.Matches(want)
 		case <-ctx.Done():
