@@ -81,4 +81,3 @@ func firstLines(b []byte, n int) string {
 	}
 	return strings.Join(lines, "\n")
 }
-

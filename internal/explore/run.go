@@ -105,9 +105,9 @@ func (r *Result) Summary() string {
 // runner holds the labs of one exploration.
 type runner struct {
 	opts       Options
-	lab        *lab.Lab      // the lab under test
-	scratch    *lab.Lab      // bare lab the oracle measures element deltas on
-	scratchSet mirror.Lines  // its bare lines
+	lab        *lab.Lab     // the lab under test
+	scratch    *lab.Lab     // bare lab the oracle measures element deltas on
+	scratchSet mirror.Lines // its bare lines
 	scratchM   *mirror.Mirror
 	mirror     *mirror.Mirror
 	oracle     *Oracle
@@ -676,4 +676,6 @@ func diffText(missing, extra []string) string {
 var Background = netip.MustParsePrefix("198.18.0.0/15")
 
 // IsBackground selects routes inside Background.
-func IsBackground(r netcfg.Route) bool { return Background.Overlaps(r.Dst) && r.Dst.Bits() >= Background.Bits() }
+func IsBackground(r netcfg.Route) bool {
+	return Background.Overlaps(r.Dst) && r.Dst.Bits() >= Background.Bits()
+}
