@@ -87,6 +87,8 @@ func (h *nsHost) Capabilities() Capabilities {
 	c := Capabilities{Mechanisms: []Mechanism{Netlink}, Events: true, IPv6: h.ipv6}
 	if h.ipPath != "" {
 		c.Mechanisms = append(c.Mechanisms, IPRoute2)
+	} else {
+		c.Missing = map[Mechanism]string{IPRoute2: "ip (iproute2) not found on PATH"}
 	}
 	return c
 }

@@ -91,9 +91,18 @@ func (h *windowsHost) Capabilities() Capabilities {
 		IPv6:            true,
 	}
 	for _, m := range mechanismOrder {
-		if h.probe.mechanisms[m] == nil {
-			c.Mechanisms = append(c.Mechanisms, m)
+		if err := h.probe.mechanisms[m]; err != nil {
+			if c.Missing == nil {
+				c.Missing = map[Mechanism]string{}
+			}
+			c.Missing[m] = err.Error()
+			var u *UnsupportedError
+			if errors.As(err, &u) {
+				c.Missing[m] = u.Reason
+			}
+			continue
 		}
+		c.Mechanisms = append(c.Mechanisms, m)
 	}
 	return c
 }

@@ -171,10 +171,25 @@ type RouteSpec struct {
 // Capabilities says what a host supports. Suites probe it and skip with the
 // reason instead of assuming.
 type Capabilities struct {
-	Mechanisms      []Mechanism // mechanisms that work here, in preference order
-	PersistentStore bool        // a persistent store distinct from the active table
-	Events          bool        // Subscribe delivers change notifications
+	Mechanisms []Mechanism // mechanisms that work here, in preference order
+	// Missing says why each known mechanism that is not in Mechanisms is
+	// unusable here, e.g. "procedure CreateIpForwardEntry2 not found in
+	// iphlpapi.dll" or "ip not found on PATH".
+	Missing         map[Mechanism]string
+	PersistentStore bool // a persistent store distinct from the active table
+	Events          bool // Subscribe delivers change notifications
 	IPv6            bool
+}
+
+// Why says why m is unusable here, or "" if it is supported.
+func (c Capabilities) Why(m Mechanism) string {
+	if c.Has(m) {
+		return ""
+	}
+	if reason := c.Missing[m]; reason != "" {
+		return reason
+	}
+	return "not a mechanism of this host"
 }
 
 // Has reports whether m is among the supported mechanisms.

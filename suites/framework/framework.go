@@ -131,8 +131,8 @@ func (e *Env) Snapshot() *netcfg.Snapshot {
 
 // RequireMechanism skips the spec when the host cannot use m.
 func (e *Env) RequireMechanism(m netcfg.Mechanism) {
-	if !e.Host.Capabilities().Has(m) {
-		Skip(fmt.Sprintf("mechanism %s unsupported on this host (%s supports %v)", m, e.Host.Name(), e.Host.Capabilities().Mechanisms))
+	if c := e.Host.Capabilities(); !c.Has(m) {
+		Skip(fmt.Sprintf("mechanism %s unsupported on this host: %s", m, c.Why(m)))
 	}
 }
 
