@@ -69,8 +69,17 @@ func (e *Env) HistoryDiff(c Config) (netcfg.SnapshotDiff, error) {
 
 // ExpectHistoryIndependent asserts that the host's tables equal those of a
 // fresh lab given c directly.
+//
+// When attached to an existing namespace (-kb.netns) it is not checked, and
+// the report says so: a fresh lab cannot reproduce that host's own baseline,
+// so the comparison would report the host's other configuration as history.
 func (e *Env) ExpectHistoryIndependent(c Config) {
 	GinkgoHelper()
+	if Options.Netns != "" {
+		AddReportEntry("history independence not checked",
+			"it needs a fresh lab of the same host, unavailable when attached to namespace "+Options.Netns)
+		return
+	}
 	d, err := e.HistoryDiff(c)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(d.Empty()).To(BeTrue(),
