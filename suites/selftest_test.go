@@ -28,6 +28,11 @@ var injectedDefects = []injectedDefect{
 			"[after deleting 192.0.2.21/24] route-removed default via 192.0.2.1",
 		},
 	},
+	{
+		injector: "stall",
+		labels:   "KB943650",
+		want:     []string{"host stopped responding: 1 stall(s) longer than 2s", "on probe tcp-echo", "into the run) to"},
+	},
 }
 
 func TestInjectedDefectsTurnSuitesRed(t *testing.T) {
