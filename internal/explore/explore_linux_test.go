@@ -161,3 +161,43 @@ func runScript(t *testing.T, f *fixtures.Lab, withInjector bool, script string) 
 	}
 	return out, code
 }
+
+// BenchmarkExplore measures explorer steps per second on the multihomed lab
+// with an empty table and with 100,000 background routes (198.18.0.0/15),
+// checking through the mirror and, as the baseline, through a full dump
+// per step. Run with -benchtime=1x; the metric is steps/s.
+func BenchmarkExplore(b *testing.B) {
+	skipUnlessRoot(b)
+	for _, bc := range []struct {
+		name       string
+		background int
+		rescan     bool
+	}{{"empty", 0, false}, {"100k", 100000, false}, {"empty-rescan", 0, true}, {"100k-rescan", 100000, true}} {
+		b.Run(bc.name, func(b *testing.B) {
+			steps := envInt("KBHARNESS_BENCH_STEPS", 1000)
+			if bc.rescan && bc.background > 0 {
+				steps = min(steps, 100)
+			}
+			var rate float64
+			for range b.N {
+				opts := options(b, steps)
+				opts.Progress = nil
+				opts.Seed = 7
+				opts.Rescan = bc.rescan
+				if n := bc.background; n > 0 {
+					opts.Prepare = func(ctx context.Context, l *lab.Lab) error { return explore.InstallBackground(ctx, l, n) }
+					opts.Ignore = explore.IsBackground
+				}
+				res, err := explore.Explore(context.Background(), opts)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if res.Failure != nil {
+					b.Fatalf("failure: %s", res.Failure)
+				}
+				rate += res.StepsPerSecond()
+			}
+			b.ReportMetric(rate/float64(b.N), "steps/s")
+		})
+	}
+}

@@ -51,6 +51,9 @@ type Options struct {
 	// default 0, or 50ms when Inject is set.
 	Settle time.Duration
 	Shrink time.Duration // rapid's shrink time bound; default 1m
+	// Rescan checks every step against a full dump instead of the mirror:
+	// the naive baseline the mirror is measured against.
+	Rescan bool
 }
 
 func (o *Options) defaults() {
@@ -388,6 +391,12 @@ func (r *runner) check(ctx context.Context, step int, op Op, c Config) (*Failure
 	if d := dropped(r.lab.Host); d != r.dropped {
 		r.dropped = d
 		r.reconciles++
+		if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
+			return nil, err
+		}
+	}
+	if r.opts.Rescan {
+		waitReady(ctx, r.mirror, c)
 		if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
 			return nil, err
 		}
