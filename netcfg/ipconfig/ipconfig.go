@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // Argv is the command whose output Parse reads.
@@ -75,7 +77,7 @@ const consoleWidth = 80
 func Parse(text string) ([]Adapter, error) {
 	p := &parser{}
 	prevLen := 0
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		if err := p.line(i+1, line, prevLen >= consoleWidth); err != nil {
 			return nil, fmt.Errorf("parsing ipconfig /all: %w", err)
 		}
@@ -181,7 +183,7 @@ func (p *parser) addAddress(n int, a *Adapter, val string) error {
 
 // setMask gives a "Subnet Mask" to the first IPv4 address still without one.
 func setMask(n int, a *Adapter, val string) error {
-	bits, err := maskBits(val)
+	bits, err := wintext.MaskBits(val)
 	if err != nil {
 		return fmt.Errorf("line %d: Subnet Mask: %w", n, err)
 	}
@@ -277,31 +279,4 @@ func normalizeMAC(s string) string {
 		}
 	}
 	return strings.Join(parts, ":")
-}
-
-func maskBits(mask string) (int, error) {
-	m, err := netip.ParseAddr(mask)
-	if err != nil || !m.Is4() {
-		return 0, fmt.Errorf("%q is not an IPv4 mask", mask)
-	}
-	b := m.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	ones := 0
-	for v&(1<<31) != 0 {
-		ones++
-		v <<= 1
-	}
-	if v != 0 {
-		return 0, fmt.Errorf("%q is not contiguous", mask)
-	}
-	return ones, nil
-}
-
-// splitLines splits on LF and drops a trailing CR (CRLF output).
-func splitLines(text string) []string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // AddressEntry is one address from `netsh interface ipv4|ipv6 show
@@ -65,7 +66,7 @@ func (e AddressEntry) Address() netcfg.Address {
 //	Address Type       : Manual
 func ParseAddresses(text string) ([]AddressEntry, error) {
 	p := &addrParser{}
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		if err := p.line(i+1, line); err != nil {
 			return nil, fmt.Errorf("parsing netsh show addresses: %w", err)
 		}

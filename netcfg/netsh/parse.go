@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // Route is one row of `netsh interface ipv4|ipv6 show route`.
@@ -35,7 +36,7 @@ var routeTypes = map[string]string{
 func ParseRoutes(text string, store netcfg.Store) ([]Route, error) {
 	var out []Route
 	inTable := false
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		n := i + 1
 		switch {
 		case isDashes(line):
@@ -97,7 +98,7 @@ type Interface struct {
 func ParseInterfaces(text string) ([]Interface, error) {
 	var out []Interface
 	inTable := false
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		switch {
 		case isDashes(line):
 			inTable = true
@@ -154,7 +155,7 @@ var ErrUnknownLabel = errors.New("unrecognised netsh label")
 func ParseDynamicPort(text string) (DynamicPortRange, error) {
 	r := DynamicPortRange{Start: -1, Num: -1}
 	var unknown []string
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		key, val, ok := lastColon(line)
 		if !ok {
 			continue
@@ -228,13 +229,4 @@ func cutFields(line string, n int) ([]string, string) {
 func isDashes(line string) bool {
 	s := strings.TrimSpace(line)
 	return s != "" && strings.Trim(s, "- ") == "" && strings.HasPrefix(s, "---")
-}
-
-// splitLines splits on LF and drops a trailing CR (CRLF output).
-func splitLines(text string) []string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }

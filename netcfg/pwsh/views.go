@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // Field is one "Name : Value" line of a Format-List view.
@@ -42,7 +43,7 @@ func ParseList(text string) ([]Record, error) {
 			cur = nil
 		}
 	}
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		n := i + 1
 		if strings.TrimSpace(line) == "" {
 			flush()
@@ -153,7 +154,7 @@ type TableRow struct {
 // that gives the column positions, then rows. A value is the text between
 // the start of its column's dash run and the start of the next one.
 func ParseTable(text string) ([]string, []TableRow, error) {
-	lines := splitLines(text)
+	lines := wintext.SplitLines(text)
 	rule := -1
 	for i, l := range lines {
 		if strings.HasPrefix(strings.TrimSpace(l), "---") && strings.Trim(l, "- ") == "" {
@@ -355,13 +356,4 @@ func ipInterfaceFromRow(row TableRow) (IPInterface, error) {
 		}
 	}
 	return i, nil
-}
-
-// splitLines splits on LF and drops a trailing CR (CRLF output).
-func splitLines(text string) []string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // Interface is one entry of the "Interface List" of `route print`:
@@ -96,7 +97,7 @@ var sectionLabels = map[string]netcfg.Store{
 // next line all parse. Section labels must be known (see LabelError).
 func ParsePrint(text string) (*Table, error) {
 	p := &printParser{t: &Table{}}
-	for i, line := range splitLines(text) {
+	for i, line := range wintext.SplitLines(text) {
 		if err := p.line(i+1, line); err != nil {
 			return nil, fmt.Errorf("parsing route print: %w", err)
 		}
@@ -422,38 +423,9 @@ func prefixFromMask(dest, mask string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("Network Destination: %w", err)
 	}
-	bits, err := maskBits(mask)
+	bits, err := wintext.MaskBits(mask)
 	if err != nil {
 		return netip.Prefix{}, err
 	}
 	return netip.PrefixFrom(a, bits), nil
-}
-
-// maskBits turns a dotted IPv4 netmask into a prefix length; non-contiguous
-// masks are an error.
-func maskBits(mask string) (int, error) {
-	m, err := netip.ParseAddr(mask)
-	if err != nil || !m.Is4() {
-		return 0, fmt.Errorf("Netmask %q is not an IPv4 mask", mask)
-	}
-	b := m.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	ones := 0
-	for v&(1<<31) != 0 {
-		ones++
-		v <<= 1
-	}
-	if v != 0 {
-		return 0, fmt.Errorf("Netmask %q is not contiguous", mask)
-	}
-	return ones, nil
-}
-
-// splitLines splits on LF and drops a trailing CR (CRLF output).
-func splitLines(text string) []string {
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
 }
