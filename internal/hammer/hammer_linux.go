@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/vishvananda/netlink"
@@ -125,13 +126,46 @@ func (r *rawAddr) bind(fd int) error {
 	return nil
 }
 
-// connect is a blocking connect(2) on a prebuilt sockaddr.
-func (r *rawAddr) connect(fd int) error {
+// connect is a blocking connect(2) on a prebuilt sockaddr. A signal can
+// interrupt it (EINTR: with SO_SNDTIMEO set, connect is never restarted);
+// the handshake goes on, so it waits for the outcome with poll(2) and
+// SO_ERROR, within timeout.
+func (r *rawAddr) connect(fd int, timeout time.Duration) error {
 	p, n := r.ptr()
-	if _, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), p, n); e != 0 {
-		return e
+	_, _, e := unix.Syscall(unix.SYS_CONNECT, uintptr(fd), p, n)
+	switch e {
+	case 0:
+		return nil
+	case unix.EINTR:
+		return waitConnected(fd, timeout)
 	}
-	return nil
+	return e
+}
+
+func waitConnected(fd int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return unix.EINPROGRESS
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(pfd, int(left/time.Millisecond)+1)
+		if err == unix.EINTR || (err == nil && n == 0) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soerr != 0 {
+			return unix.Errno(soerr)
+		}
+		return nil
+	}
 }
 
 func localPort(fd int) uint16 {
@@ -148,17 +182,27 @@ func localPort(fd int) uint16 {
 	return 0
 }
 
+// read is read(2), retried when a signal interrupts it (with SO_RCVTIMEO
+// set it is never restarted by the kernel).
 func read(fd int, buf []byte) (int, error) {
-	n, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
-	if e != 0 {
+	for {
+		n, _, e := unix.Syscall(unix.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		switch e {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		}
 		return 0, e
 	}
-	return int(n), nil
 }
 
 func write(fd int, buf []byte) error {
 	for len(buf) > 0 {
 		n, _, e := unix.Syscall(unix.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)))
+		if e == unix.EINTR {
+			continue
+		}
 		if e != 0 {
 			return e
 		}
@@ -330,7 +374,7 @@ func (cl *client) attempt(needPort func(Class) bool) (op string, port uint16, er
 			return "bind", 0, err
 		}
 	}
-	if err := cl.remote.connect(fd); err != nil {
+	if err := cl.remote.connect(fd, cl.cfg.timeout()); err != nil {
 		return "connect", 0, err
 	}
 	if cl.payload != nil {
