@@ -15,44 +15,52 @@ import (
 // ScenarioFile is the scenario's fixture in the embedded fixtures.
 const ScenarioFile = "scenarios/secondary-ip-route-loss.yaml"
 
-// Scenario is the decoded scenario fixture.
+// Scenario is the decoded scenario fixture; the YAML documents each field.
 type Scenario struct {
-	// Lab names the lab fixture to run on.
-	Lab string `yaml:"lab"`
-	// Window is how long the route must survive each delete.
-	Window time.Duration `yaml:"window"`
-	// Families holds one case per address family.
-	Families []FamilyCase `yaml:"families"`
+	Lab      string        `yaml:"lab" fixture:"required"`    // lab fixture to run on
+	Window   time.Duration `yaml:"window" fixture:"required"` // how long the route must survive each delete
+	Families []FamilyCase  `yaml:"families" fixture:"required"`
 }
 
 // FamilyCase is the scenario's data for one address family.
 type FamilyCase struct {
-	Family     string         `yaml:"family"` // "ipv4" or "ipv6"
-	Interface  string         `yaml:"interface"`
-	Gateway    netip.Addr     `yaml:"gateway"`
-	Additional []netip.Prefix `yaml:"additional"`
+	Family     string         `yaml:"family" fixture:"required"` // "ipv4" or "ipv6"
+	Interface  string         `yaml:"interface" fixture:"required"`
+	Gateway    netip.Addr     `yaml:"gateway" fixture:"required"`
+	Additional []netip.Prefix `yaml:"additional" fixture:"required"`
+}
+
+// Validate checks values the YAML types cannot; Decode gives each error the
+// line of its field.
+func (s *Scenario) Validate() error {
+	if s.Window <= 0 {
+		return &fixtures.FieldError{Field: "window", Msg: "must be a positive duration"}
+	}
+	for i, f := range s.Families {
+		field := func(name string) string { return fmt.Sprintf("families[%d].%s", i, name) }
+		if f.Family != "ipv4" && f.Family != "ipv6" {
+			return &fixtures.FieldError{Field: field("family"), Msg: fmt.Sprintf("%q is not ipv4 or ipv6", f.Family)}
+		}
+		if !fixtures.IsDocumentation(f.Gateway) {
+			return &fixtures.FieldError{Field: field("gateway"), Msg: fmt.Sprintf("%s is not a documentation address", f.Gateway)}
+		}
+		if len(f.Additional) == 0 {
+			return &fixtures.FieldError{Field: field("additional"), Msg: "at least one address needed"}
+		}
+		for j, a := range f.Additional {
+			if !fixtures.IsDocumentationPrefix(a) {
+				return &fixtures.FieldError{Field: fmt.Sprintf("%s[%d]", field("additional"), j), Msg: fmt.Sprintf("%s is not in a documentation range", a)}
+			}
+		}
+	}
+	return nil
 }
 
 // LoadScenario decodes and checks the embedded scenario fixture.
 func LoadScenario() (*Scenario, error) {
-	data, err := fixtures.ReadEmbedded(ScenarioFile)
-	if err != nil {
-		return nil, err
-	}
 	var s Scenario
-	if err := fixtures.Decode(ScenarioFile, data, &s); err != nil {
+	if err := fixtures.DecodeEmbedded(ScenarioFile, &s); err != nil {
 		return nil, err
-	}
-	if s.Window <= 0 {
-		return nil, fmt.Errorf("%s: field window: must be a positive duration", ScenarioFile)
-	}
-	for i, f := range s.Families {
-		if f.Family != "ipv4" && f.Family != "ipv6" {
-			return nil, fmt.Errorf("%s: families[%d].family: %q is not ipv4 or ipv6", ScenarioFile, i, f.Family)
-		}
-		if len(f.Additional) == 0 {
-			return nil, fmt.Errorf("%s: families[%d].additional: at least one address needed", ScenarioFile, i)
-		}
 	}
 	return &s, nil
 }
