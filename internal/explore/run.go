@@ -132,6 +132,14 @@ func open(ctx context.Context, opts Options) (*runner, error) {
 }
 
 func (r *runner) build(ctx context.Context) error {
+	if err := r.buildScratch(ctx); err != nil {
+		return err
+	}
+	return r.buildUnderTest(ctx)
+}
+
+// buildScratch builds the oracle's scratch lab and the oracle.
+func (r *runner) buildScratch(ctx context.Context) error {
 	var err error
 	if r.scratch, err = lab.New(ctx, r.opts.Lab); err != nil {
 		return fmt.Errorf("building the oracle's scratch lab: %w", err)
@@ -688,3 +696,23 @@ var Background = netip.MustParsePrefix("198.18.0.0/15")
 func IsBackground(r netcfg.Route) bool {
 	return Background.Overlaps(r.Dst) && r.Dst.Bits() >= Background.Bits()
 }
+
+// LabOracle is the explorer's oracle with its scratch lab, for suites that
+// drive their own lab: Expect predicts a configuration's lines, Confirm
+// measures them on a fresh lab, StepProblems checks a step's own routes.
+type LabOracle struct {
+	*Oracle
+	r *runner
+}
+
+// NewLabOracle builds the scratch lab of fixture f and its oracle.
+func NewLabOracle(ctx context.Context, f *fixtures.Lab) (*LabOracle, error) {
+	r := &runner{opts: Options{Lab: f}}
+	if err := r.buildScratch(ctx); err != nil {
+		return nil, errors.Join(err, r.close())
+	}
+	return &LabOracle{Oracle: r.oracle, r: r}, nil
+}
+
+// Close tears the scratch lab down.
+func (o *LabOracle) Close() error { return o.r.close() }
