@@ -15,6 +15,8 @@ import (
 	"github.com/kbharness/kbharness/suites/framework"
 
 	_ "github.com/kbharness/kbharness/suites/hostcheck"
+	_ "github.com/kbharness/kbharness/suites/kb287032"
+	_ "github.com/kbharness/kbharness/suites/kb2901197"
 	_ "github.com/kbharness/kbharness/suites/kb943650"
 	_ "github.com/kbharness/kbharness/suites/kb952876"
 	_ "github.com/kbharness/kbharness/suites/secondaryip"
