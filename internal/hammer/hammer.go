@@ -309,14 +309,19 @@ type Result struct {
 	Census     CensusStats
 	ServerErrs int64    // accept/read errors on the listener side
 	ServerErr  *Example // the first of them
+	// Events counts Tcpip events 4227 (time-wait collision: the signature)
+	// and 4231 (port space exhausted) logged during the run, by ID
+	// (Windows; nil elsewhere).
+	Events    map[int]int
+	EventsErr string // why Events could not be read, if so
 }
 
 // Count returns the number of attempts in class c.
 func (r *Result) Count(c Class) int64 { return r.Counts[c] }
 
 // Signature reports whether the KB2901197 signature was seen: at least one
-// EADDRINUSE/WSAEADDRINUSE.
-func (r *Result) Signature() bool { return r.Counts[ClassAddrInUse] > 0 }
+// EADDRINUSE/WSAEADDRINUSE, or a Tcpip event 4227.
+func (r *Result) Signature() bool { return r.Counts[ClassAddrInUse] > 0 || r.Events[4227] > 0 }
 
 // Rate is attempts per second over the run.
 func (r *Result) Rate() float64 {
@@ -346,8 +351,15 @@ func (r *Result) Summary() string {
 	if r.ServerErrs > 0 {
 		fmt.Fprintf(&b, "  server errors: %d, first: %s\n", r.ServerErrs, r.ServerErr)
 	}
+	if r.Events != nil || r.EventsErr != "" {
+		fmt.Fprintf(&b, "  events: 4227=%d 4231=%d", r.Events[4227], r.Events[4231])
+		if r.EventsErr != "" {
+			fmt.Fprintf(&b, " (error: %s)", r.EventsErr)
+		}
+		b.WriteByte('\n')
+	}
 	if r.Signature() {
-		fmt.Fprintf(&b, "  SIGNATURE: %d EADDRINUSE, first %s\n", r.Counts[ClassAddrInUse], r.First[ClassAddrInUse])
+		fmt.Fprintf(&b, "  SIGNATURE: %d EADDRINUSE (first: %v), %d event 4227\n", r.Counts[ClassAddrInUse], r.First[ClassAddrInUse], r.Events[4227])
 	}
 	return b.String()
 }

@@ -1,6 +1,7 @@
 package hammer
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -25,6 +26,9 @@ func supported(c *Config) error {
 	}
 	return nil
 }
+
+// tcpipEvents: Linux logs no Tcpip events; the errors tell all.
+func tcpipEvents(context.Context, time.Time, time.Time) (map[int]int, error) { return nil, nil }
 
 // classify maps a socket errno to its class.
 func classify(err error) Class {

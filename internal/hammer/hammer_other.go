@@ -3,8 +3,10 @@
 package hammer
 
 import (
+	"context"
 	"net/netip"
 	"runtime"
+	"time"
 
 	"github.com/kbharness/kbharness/netcfg"
 )
@@ -16,6 +18,8 @@ func unsupported() error {
 func supported(*Config) error { return unsupported() }
 
 func classify(error) Class { return ClassOther }
+
+func tcpipEvents(context.Context, time.Time, time.Time) (map[int]int, error) { return nil, nil }
 
 func inNetns(name string, fn func() error) error { return unsupported() }
 

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sys/windows"
 
+	"github.com/kbharness/kbharness/internal/winevent"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/netsh"
 )
@@ -248,6 +249,36 @@ func census(_ string, target netip.AddrPort) (Census, error) {
 		return censusOf(rows, netip.AddrPortFrom(target.Addr().Unmap(), target.Port())), nil
 	}
 	return nil, errors.New("reading the TCP table (GetTcpTable2): it kept outgrowing the buffer")
+}
+
+// tcpipEvents counts the Tcpip events 4227 and 4231 in the System log
+// between since and until: `wevtutil qe System /q:... /f:xml`, parsed.
+func tcpipEvents(ctx context.Context, since, until time.Time) (map[int]int, error) {
+	q := winevent.Query{Log: "System", Selectors: []winevent.Selector{winevent.TcpipPortEvents},
+		Since: since.Add(-time.Second), Until: until.Add(time.Second)}
+	argv, err := q.Argv()
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		return nil, fmt.Errorf("running %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(stderr)))
+	}
+	evs, err := winevent.ParseXML(out)
+	if err != nil {
+		return nil, err
+	}
+	m := map[int]int{4227: 0, 4231: 0}
+	for _, ev := range evs {
+		m[ev.EventID]++
+	}
+	return m, nil
 }
 
 // runNetsh runs one netsh argv; errors carry the argv and the output.

@@ -91,6 +91,11 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	<-progressDone
 	e.finalCensus()
 	e.fill(res)
+	if ev, err := tcpipEvents(ctx, e.start, time.Now()); err != nil {
+		res.EventsErr = err.Error()
+	} else {
+		res.Events = ev
+	}
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("running workers: %w", err)
 	}
