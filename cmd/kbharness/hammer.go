@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/hammer"
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/lab"
+)
+
+func init() {
+	register(&command{
+		Name:    "hammer",
+		Summary: "churn TCP connections through a narrowed dynamic port range (KB2901197)",
+		Run:     runHammer,
+	})
+}
+
+const hammerUsage = `Usage: kbharness hammer [--lab F | --netns NS] [flags]
+
+Churns TCP connections (connect, optional payload, close) against a listener
+of its own bound only to the target, classifies every outcome and prints a
+progress line a second and a summary. The KB2901197 signature is any
+EADDRINUSE/WSAEADDRINUSE (or Tcpip event 4227 on Windows): exit code 1.
+
+The target must be loopback or lie in a lab prefix (--allow, or the lab's
+own addresses with --lab). --range narrows the dynamic port range for the
+run and restores it afterwards, also on Ctrl-C: on Linux only inside a lab
+namespace (--lab or --netns), on Windows with netsh (host-wide).
+
+Examples (Linux, as root):
+  kbharness hammer --lab default --mode bind-connect --range 40000-40255 --count 3000
+  kbharness hammer --lab default --mode connect --range 40000-40255 --duration 5s`
+
+func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("hammer", hammerUsage, stderr)
+	labName := fs.String("lab", "", "build this lab ("+strings.Join(fixtures.LabNames(), ", ")+" or a YAML path) and hammer its host address; removed afterwards")
+	netns := fs.String("netns", "", "Linux: hammer inside this existing namespace (name under /run/netns or a path)")
+	target := fs.String("target", "", "listener address ADDR or ADDR:PORT (default: the lab host's address with --lab, else 127.0.0.1)")
+	allow := fs.String("allow", "", "comma-separated lab prefixes a non-loopback target may lie in (documentation ranges only)")
+	workers := fs.Int("workers", 2, "concurrent clients")
+	count := fs.Int("count", 0, "connection attempts (0: bounded by --duration only)")
+	duration := fs.Duration("duration", 10*time.Second, "time bound of the run (max "+hammer.MaxDuration.String()+")")
+	mode := fs.String("mode", string(hammer.ModeConnect), "local port choice: "+joinModes())
+	closeOrder := fs.String("close", string(hammer.CloseClientFirst), "who closes first: client-first, server-first, abortive")
+	payload := fs.Int("payload", 0, "bytes each client sends after connecting")
+	timeout := fs.Duration("timeout", hammer.DefaultTimeout, "bound of each connect and read")
+	portRange := fs.String("range", "", "dynamic port range LO-HI for the run (Linux: in the namespace; Windows: netsh, num >= 255)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected arguments %q", fs.Args())
+	}
+	if *labName != "" && *netns != "" {
+		return usagef("--lab and --netns exclude each other")
+	}
+	cfg := hammer.Config{
+		Netns: *netns, Workers: *workers, Count: *count, Duration: *duration,
+		Mode: hammer.Mode(*mode), Close: hammer.Close(*closeOrder), Payload: *payload, Timeout: *timeout,
+		Progress: func(p hammer.Progress) { fmt.Fprintln(stdout, p) },
+	}
+	var err error
+	if cfg.PortRange, err = parseRange(*portRange); err != nil {
+		return err
+	}
+	if cfg.Allowed, err = parsePrefixes(*allow); err != nil {
+		return err
+	}
+	if *labName != "" {
+		f, err := fixtures.LoadLab(*labName)
+		if err != nil {
+			return err
+		}
+		l, err := lab.New(ctx, f)
+		if err != nil {
+			return fmt.Errorf("building lab %s: %w", f.Name, err)
+		}
+		defer l.Close()
+		cfg.Netns = l.Namespaces[lab.HostRole]
+		for _, link := range f.Links {
+			for _, p := range link.Addresses {
+				cfg.Allowed = append(cfg.Allowed, p.Masked())
+			}
+		}
+		if *target == "" {
+			*target = l.HostAddress(0, netcfg.IPv4).Addr().String()
+		}
+		fmt.Fprintf(stdout, "lab %s: hammering in namespace %s\n", l.ID, cfg.Netns)
+	}
+	if *target == "" {
+		*target = "127.0.0.1"
+	}
+	if cfg.Target, err = parseTarget(*target); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	res, err := hammer.Run(ctx, cfg)
+	if res != nil {
+		fmt.Fprint(stdout, res.Summary())
+	}
+	if err != nil {
+		return err
+	}
+	if res.Signature() {
+		return errors.New("KB2901197 signature seen")
+	}
+	return nil
+}
+
+func joinModes() string {
+	s := make([]string, len(hammer.Modes))
+	for i, m := range hammer.Modes {
+		s[i] = string(m)
+	}
+	return strings.Join(s, ", ")
+}
+
+// parseTarget accepts ADDR or ADDR:PORT ([v6]:PORT); no port means port 0,
+// the listener's port chosen by the stack.
+func parseTarget(s string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.AddrPort{}, usagef("--target %q: want ADDR or ADDR:PORT", s)
+	}
+	return netip.AddrPortFrom(a, 0), nil
+}
+
+func parseRange(s string) (hammer.PortRange, error) {
+	if s == "" {
+		return hammer.PortRange{}, nil
+	}
+	lo, hi, ok := strings.Cut(s, "-")
+	l, err1 := strconv.ParseUint(lo, 10, 16)
+	h, err2 := strconv.ParseUint(hi, 10, 16)
+	if !ok || err1 != nil || err2 != nil || l == 0 || h < l {
+		return hammer.PortRange{}, usagef("--range %q: want LO-HI with 1 <= LO <= HI <= 65535", s)
+	}
+	return hammer.PortRange{Lo: uint16(l), Hi: uint16(h)}, nil
+}
+
+func parsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, usagef("--allow %q: %v", f, err)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
