@@ -64,4 +64,3 @@ func LoadScenario() (*Scenario, error) {
 	}
 	return &s, nil
 }
-
