@@ -25,12 +25,46 @@ const (
 	soReuseUnicastPort = 0x3007 // SO_REUSE_UNICASTPORT
 )
 
-// supported refuses the Linux-only mode.
+// supported refuses the Linux-only mode, and probes the mode's socket
+// option on a scratch socket: SO_PORT_SCALABILITY and SO_REUSE_UNICASTPORT
+// exist only on newer Windows (WSAENOPROTOOPT elsewhere).
 func supported(c *Config) error {
+	what := "hammer mode " + string(c.Mode)
 	if c.Mode == ModeBindNoPort {
-		return netcfg.Unsupported("hammer mode "+string(c.Mode), "IP_BIND_ADDRESS_NO_PORT is Linux; use reuse-unicastport (SO_REUSE_UNICASTPORT)")
+		return netcfg.Unsupported(what, "IP_BIND_ADDRESS_NO_PORT is Linux; use reuse-unicastport (SO_REUSE_UNICASTPORT)")
+	}
+	opt, name := modeOption(c.Mode)
+	if opt == 0 {
+		return nil
+	}
+	if err := wsaStartup(); err != nil {
+		return fmt.Errorf("starting Winsock (WSAStartup): %w", err)
+	}
+	fd, err := windows.Socket(windows.AF_INET, windows.SOCK_STREAM, windows.IPPROTO_TCP)
+	if err != nil {
+		return fmt.Errorf("probing %s: socket: %w", name, err)
+	}
+	defer windows.Closesocket(fd)
+	if err := windows.SetsockoptInt(fd, windows.SOL_SOCKET, opt, 1); err != nil {
+		if errors.Is(err, windows.WSAENOPROTOOPT) {
+			return netcfg.Unsupported(what, name+" is not available on this Windows (WSAENOPROTOOPT)")
+		}
+		return fmt.Errorf("probing %s: %w", name, err)
 	}
 	return nil
+}
+
+// modeOption is the SOL_SOCKET option a mode sets before bind.
+func modeOption(m Mode) (opt int, name string) {
+	switch m {
+	case ModeBindReuseAddr:
+		return windows.SO_REUSEADDR, "SO_REUSEADDR"
+	case ModePortScalability:
+		return soPortScalability, "SO_PORT_SCALABILITY"
+	case ModeReuseUnicastPort:
+		return soReuseUnicastPort, "SO_REUSE_UNICASTPORT"
+	}
+	return 0, ""
 }
 
 // classify maps a Winsock error to its class.
@@ -114,6 +148,7 @@ type client struct {
 	local   windows.Sockaddr
 	payload []byte
 	buf     []byte
+	noMaxRT bool // TCP_MAXRT refused (WSAENOPROTOOPT)
 }
 
 func newClient(c *Config, target netip.AddrPort) (*client, error) {
@@ -154,7 +189,8 @@ func localPort(fd windows.Handle) uint16 {
 }
 
 // attempt is one socket → [setsockopt, bind] → connect → [WSASend] →
-// closesocket, on a blocking socket. TCP_MAXRT bounds the connect.
+// closesocket, on a blocking socket. TCP_MAXRT bounds the connect where
+// the stack has it.
 func (cl *client) attempt(needPort func(Class) bool) (op string, port uint16, err error) {
 	fd, err := windows.Socket(cl.family, windows.SOCK_STREAM, windows.IPPROTO_TCP)
 	if err != nil {
@@ -173,20 +209,16 @@ func (cl *client) attempt(needPort func(Class) bool) (op string, port uint16, er
 		}
 		windows.Closesocket(fd)
 	}()
-	secs := max(1, int(cl.cfg.timeout()/time.Second))
-	if err := windows.SetsockoptInt(fd, windows.IPPROTO_TCP, windows.TCP_MAXRT, secs); err != nil {
-		return "setsockopt", 0, err
+	if !cl.noMaxRT {
+		secs := max(1, int(cl.cfg.timeout()/time.Second))
+		if err := windows.SetsockoptInt(fd, windows.IPPROTO_TCP, windows.TCP_MAXRT, secs); err != nil {
+			if !errors.Is(err, windows.WSAENOPROTOOPT) {
+				return "setsockopt", 0, err
+			}
+			cl.noMaxRT = true // the stack's own SYN retries bound the connect (about 21s)
+		}
 	}
-	opt := 0
-	switch cl.cfg.Mode {
-	case ModeBindReuseAddr:
-		opt = windows.SO_REUSEADDR
-	case ModePortScalability:
-		opt = soPortScalability
-	case ModeReuseUnicastPort:
-		opt = soReuseUnicastPort
-	}
-	if opt != 0 {
+	if opt, _ := modeOption(cl.cfg.Mode); opt != 0 {
 		if err := windows.SetsockoptInt(fd, windows.SOL_SOCKET, opt, 1); err != nil {
 			return "setsockopt", 0, err
 		}
