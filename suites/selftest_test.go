@@ -29,6 +29,20 @@ var injectedDefects = []injectedDefect{
 		},
 	},
 	{
+		// The production spec, driven into bind-then-connect: the positive
+		// control, red with the signature and its counts.
+		injector: "kb2901197-bind-first",
+		labels:   "KB2901197",
+		want:     []string{"the KB2901197 signature:", "connects failed with EADDRINUSE", "SIGNATURE:"},
+	},
+	{
+		// Out-of-order removal leaves a stale host route; FIFO (the
+		// workaround) stays green.
+		injector: "kb287032",
+		labels:   "KB287032 && !explorer",
+		want:     []string{"history independence after delete-address", "(- missing, + extra)", "dev lan1 proto boot metric 0"},
+	},
+	{
 		injector: "stall",
 		labels:   "KB943650",
 		want:     []string{"host stopped responding: 1 stall(s) longer than 2s", "on probe tcp-echo", "into the run) to"},
