@@ -44,10 +44,33 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		res.PortRange = r
 	}
 
-	e := &engine{cfg: &cfg, target: l.addr, start: time.Now(), workers: make([]*workerState, cfg.Workers)}
+	e := &engine{cfg: &cfg, target: l.addr, workers: make([]*workerState, cfg.Workers)}
 	if cfg.Count > 0 {
 		e.remaining.Store(int64(cfg.Count))
 	}
+
+	// Workers enter the namespace and make their client first; the clock
+	// starts when all are ready, as a plain C loop's would.
+	var (
+		wg    sync.WaitGroup
+		ready sync.WaitGroup
+		begin = make(chan struct{})
+		errs  = make([]error, cfg.Workers)
+	)
+	for i := range cfg.Workers {
+		e.workers[i] = &workerState{}
+		wg.Add(1)
+		ready.Add(1)
+		go func() {
+			defer wg.Done()
+			isReady := sync.OnceFunc(ready.Done)
+			defer isReady() // a worker that failed before the barrier
+			errs[i] = inNetns(cfg.Netns, func() error { return e.work(e.workers[i], isReady, begin) })
+		}()
+	}
+	ready.Wait()
+	e.start = time.Now()
+
 	runCtx, cancel := context.WithTimeout(ctx, cfg.duration())
 	defer cancel()
 	go func() { <-runCtx.Done(); e.stop.Store(true) }()
@@ -57,7 +80,6 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 		serverWG.Add(1)
 		go func() { defer serverWG.Done(); l.serve(e) }()
 	}
-
 	censusDone := make(chan struct{})
 	if cfg.CensusEvery >= 0 {
 		go e.censusLoop(runCtx, censusDone)
@@ -70,17 +92,8 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	} else {
 		close(progressDone)
 	}
+	close(begin)
 
-	var wg sync.WaitGroup
-	errs := make([]error, cfg.Workers)
-	for i := range cfg.Workers {
-		e.workers[i] = &workerState{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = inNetns(cfg.Netns, func() error { return e.work(e.workers[i]) })
-		}()
-	}
 	wg.Wait()
 	res.Elapsed = time.Since(e.start)
 	e.stop.Store(true)
@@ -130,12 +143,16 @@ func (e *engine) claim() bool {
 	return e.cfg.Count == 0 || e.remaining.Add(-1) >= 0
 }
 
-func (e *engine) work(w *workerState) error {
+// work runs one worker's loop: it makes its client, reports ready, waits
+// for begin, then attempts connections until the budget is spent.
+func (e *engine) work(w *workerState, ready func(), begin <-chan struct{}) error {
 	c, err := newClient(e.cfg, e.target)
 	if err != nil {
 		return err
 	}
 	defer c.free()
+	ready()
+	<-begin
 	needPort := func(class Class) bool { return w.first[class] == nil }
 	for e.claim() {
 		op, port, err := c.attempt(needPort)
