@@ -46,7 +46,7 @@ func runExplore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	background := fs.Int("background", 0, "background host routes from 198.18.0.0/15 to install first (benchmarking)")
 	out := fs.String("out", "", "directory to write replay.yaml, repro.sh and repro.cmd into on failure")
 	replay := fs.String("replay", "", "replay fixture to run instead of exploring")
-	shrink := fs.Duration("shrink-time", time.Minute, "bound on shrinking")
+	shrink := fs.Duration("shrink-time", 20*time.Second, "time bound on rapid's shrinking; a pass dropping steps that do not matter follows it")
 	quiet := fs.Bool("quiet", false, "no progress lines")
 	rescan := fs.Bool("rescan", false, "check every step against a full dump instead of the event-fed mirror (benchmark baseline)")
 	if err := parseFlags(fs, args); err != nil {

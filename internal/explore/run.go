@@ -50,7 +50,7 @@ type Options struct {
 	// for defects that act asynchronously after a step (the injectors);
 	// default 0, or 50ms when Inject is set.
 	Settle time.Duration
-	Shrink time.Duration // rapid's shrink time bound; default 1m
+	Shrink time.Duration // rapid's shrink time bound before the minimize pass; default 20s
 	// Rescan checks every step against a full dump instead of the mirror:
 	// the naive baseline the mirror is measured against.
 	Rescan bool
@@ -67,7 +67,7 @@ func (o *Options) defaults() {
 		o.Settle = 50 * time.Millisecond
 	}
 	if o.Shrink == 0 {
-		o.Shrink = time.Minute
+		o.Shrink = 20 * time.Second
 	}
 }
 
@@ -570,6 +570,14 @@ func Explore(ctx context.Context, opts Options) (*Result, error) {
 	res.Log = log
 	if !failing {
 		res.Elapsed = time.Since(start)
+	}
+	if err == nil && res.Failure != nil {
+		r.progress("explore: rapid shrank it to %d steps; dropping steps that do not matter", len(res.Repro.Ops))
+		ops, f, merr := r.minimize(ctx, res.Repro.Ops, res.Failure, count)
+		if merr != nil {
+			return res, fmt.Errorf("minimizing the failing sequence: %w", merr)
+		}
+		res.Repro.Ops, res.Failure, res.Repro.Failure = ops, f, f
 	}
 	res.Reconciles, res.Oracle, res.Mirror = r.reconciles, r.oracle.Stats(), r.mirror.Stats()
 	if err != nil {

@@ -91,7 +91,7 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 			Expect(err).NotTo(HaveOccurred())
 			opts := explore.Options{
 				Lab: f, Seed: sc.Explorer.Seed, Steps: sc.Explorer.Steps, MaxLen: sc.Explorer.MaxLen,
-				Progress: GinkgoWriter, Shrink: time.Minute,
+				Progress: GinkgoWriter, Shrink: 20 * time.Second,
 			}
 			names := framework.Injectors()
 			if len(names) > 0 {
