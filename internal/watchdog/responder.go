@@ -13,19 +13,25 @@ import (
 // listen on. See ServeIfResponder.
 const ResponderEnv = "KBHARNESS_ECHO_RESPONDER"
 
+// ParentEnv names the environment variable holding the pid of the process
+// that started a responder; the responder exits at once if that process is
+// not (or no longer) its parent. See StartResponder.
+const ParentEnv = "KBHARNESS_ECHO_PARENT"
+
 // responderReady is the line a responder prints once it listens.
 const responderReady = "kbharness-echo-ready"
 
 // ServeIfResponder turns this process into an echo responder when
 // ResponderEnv is set: it listens there, prints a ready line, echoes until
-// killed, and never returns. Otherwise it returns at once. Suite packages
-// call it from init so the suite binary can re-exec itself as the
-// responder inside a peer namespace.
+// killed or its parent dies, and never returns. Otherwise it returns at
+// once. Suite packages call it from init so the suite binary can re-exec
+// itself as the responder inside a peer namespace.
 func ServeIfResponder() {
 	addr := os.Getenv(ResponderEnv)
 	if addr == "" {
 		return
 	}
+	guardParent()
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "echo responder: listening on %s: %v\n", addr, err)

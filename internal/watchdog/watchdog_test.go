@@ -11,8 +11,16 @@ import (
 	"time"
 )
 
+// helperModes turn this test binary into a helper process when their
+// environment variable is set (see responder_linux_test.go); each returns at
+// once otherwise.
+var helperModes []func()
+
 func TestMain(m *testing.M) {
 	ServeIfResponder() // lets root tests re-exec this binary as the responder
+	for _, h := range helperModes {
+		h()
+	}
 	os.Exit(m.Run())
 }
 
