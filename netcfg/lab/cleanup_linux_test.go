@@ -5,12 +5,14 @@ package lab
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -209,5 +211,98 @@ func TestDetachedLabIsKept(t *testing.T) {
 	}
 	if _, err := Down(ctx, id); err == nil {
 		t.Error("second Down succeeded")
+	}
+}
+
+// TestRemoveKillsProcessesInLab: a process still running in a lab's
+// namespace (a helper that outlived its owner) is killed, waited for and
+// reported before the namespace goes, instead of being left running in an
+// unnamed namespace. Cleanup does it for a dead owner's lab, Down for any.
+func TestRemoveKillsProcessesInLab(t *testing.T) {
+	skipUnlessRoot(t)
+	for _, tc := range []struct {
+		name   string
+		start  uint64 // the owner's start time in the state file
+		remove func(ctx context.Context, id string) ([]string, error)
+	}{
+		// This pid with another start time: a dead owner whose pid was
+		// reused (as in TestCleanupPidReuse).
+		{"Cleanup of a dead owner's lab", selfStart() - 1, func(ctx context.Context, _ string) ([]string, error) { return Cleanup(ctx) }},
+		// This process, alive: only Down removes it.
+		{"Down of a live owner's lab", selfStart(), Down},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			id := fmt.Sprintf("%s%d-%s", Prefix, os.Getpid(), randomToken())
+			if err := writeState(id, state{PID: os.Getpid(), Start: tc.start}); err != nil {
+				t.Fatal(err)
+			}
+			ns := id + "-" + HostRole
+			if _, err := runCommand(ctx, "ip", "netns", "add", ns); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { Down(ctx, id) })
+			sleep := exec.Command("ip", "netns", "exec", ns, "sleep", "600")
+			if err := sleep.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- sleep.Wait() }()
+			t.Cleanup(func() { sleep.Process.Kill() })
+			pid := sleep.Process.Pid
+			// `ip netns exec` switches namespace, then execs sleep in place.
+			waitFor(t, 5*time.Second, "sleep to run in "+ns, func() bool {
+				comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+				return strings.TrimSpace(string(comm)) == "sleep"
+			})
+			procs, err := namespaceProcs(ns)
+			if err != nil || len(procs) != 1 || procs[0].pid != pid {
+				t.Fatalf("processes in %s = %v, %v; want the sleep, pid %d", ns, procs, err, pid)
+			}
+
+			removed, err := tc.remove(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// It waited for the sleep to be gone: a zombie by now, so Wait
+			// returns at once, with the SIGKILL.
+			select {
+			case err := <-exited:
+				var exit *exec.ExitError
+				if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+					t.Errorf("sleep ended with %v, want killed by SIGKILL", err)
+				}
+			case <-time.After(time.Second):
+				t.Fatalf("sleep %d in %s still runs after removing the lab (removed %v)", pid, ns, removed)
+			}
+			line := fmt.Sprintf("killed pid %d (sleep) in %s", pid, ns)
+			switch {
+			case slices.Contains(removed, line):
+				if i, j := slices.Index(removed, line), slices.Index(removed, ns); j < i {
+					t.Errorf("removed %v: want %q before %s", removed, line, ns)
+				}
+			case !slices.Contains(removed, ns):
+				// Other processes' New runs Cleanup too and may win the race
+				// for a dead owner's lab.
+				t.Logf("%s was removed by a concurrent Cleanup of another process", ns)
+			default:
+				t.Errorf("removed %v, want it to report %q", removed, line)
+			}
+			if nsExists(ns) {
+				t.Errorf("%s is still there", ns)
+			}
+		})
+	}
+}
+
+// waitFor polls cond every 5ms for up to window.
+func waitFor(t *testing.T, window time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(window)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting %s for %s", window, what)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -151,8 +152,11 @@ func List() ([]Info, error) {
 
 // Cleanup removes the leftovers of dead runs: every kbh-<pid>-* namespace
 // whose owner is no longer alive (see the package doc) and stale state
-// files. It skips kept labs and never touches a live owner's namespaces. It
-// returns the namespace names and state files it removed.
+// files. Processes still running in such a namespace (a helper that
+// outlived its owner) are killed first, see Down. It skips kept labs and
+// never touches a live owner's namespaces. It returns the processes it
+// killed ("killed pid N (comm) in NAMESPACE"), then the namespace names and
+// state files it removed.
 func Cleanup(ctx context.Context) (removed []string, err error) {
 	infos, err := List()
 	if err != nil {
@@ -180,7 +184,12 @@ func Cleanup(ctx context.Context) (removed []string, err error) {
 }
 
 // Down removes one lab's namespaces and state file whoever owns it (used by
-// `kbharness lab down` and `kbharness cleanup --all`).
+// `kbharness lab down` and `kbharness cleanup --all`). Before deleting a
+// namespace it SIGKILLs every process in it (`ip netns pids NAME | xargs
+// kill -9`) and waits up to KillWindow for them to be gone: deleting the
+// name would otherwise leave them running in an unnamed namespace that no
+// later cleanup can find. The returned list names the killed processes
+// ("killed pid N (comm) in NAMESPACE"), then what was removed.
 func Down(ctx context.Context, id string) (removed []string, err error) {
 	infos, err := List()
 	if err != nil {
@@ -200,7 +209,15 @@ func Down(ctx context.Context, id string) (removed []string, err error) {
 
 func remove(in Info) (removed []string, err error) {
 	var errs []error
+	killed, stuck, err := killInNamespaces(in.Namespaces, KillWindow)
+	removed = append(removed, killed...)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	for _, ns := range in.Namespaces {
+		if stuck[ns] {
+			continue // deleting the name would hide the survivors: keep it for a later cleanup
+		}
 		if err := deleteNamespace(ns); err != nil {
 			errs = append(errs, err)
 			continue
@@ -233,4 +250,107 @@ func deleteNamespace(name string) error {
 		return fmt.Errorf("deleting namespace %s: %s still exists", name, p)
 	}
 	return nil
+}
+
+// KillWindow bounds how long Cleanup and Down wait for the processes they
+// SIGKILL in a lab's namespaces to be gone.
+const KillWindow = 5 * time.Second
+
+// nsProc is a process found in a namespace.
+type nsProc struct {
+	pid   int
+	start uint64 // /proc/<pid>/stat field 22: tells a reused pid apart
+	comm  string
+	ns    string
+}
+
+func (p nsProc) String() string { return fmt.Sprintf("pid %d (%s) in %s", p.pid, p.comm, p.ns) }
+
+// gone reports whether p no longer runs: no such pid, a zombie (it has
+// released its namespaces; pid 1 may never reap it), or another process
+// that reused the pid.
+func (p nsProc) gone() bool {
+	start, zombie, ok := procStart(p.pid)
+	return !ok || zombie || start != p.start
+}
+
+// namespaceProcs returns the processes whose network namespace is the named
+// one, like `ip netns pids NAME`: those whose /proc/<pid>/ns/net has the
+// device and inode of /run/netns/NAME. This process is never listed.
+func namespaceProcs(name string) ([]nsProc, error) {
+	var want unix.Stat_t
+	if err := unix.Stat(filepath.Join(NetnsDir, name), &want); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("finding processes in namespace %s: %w", name, err)
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, fmt.Errorf("finding processes in namespace %s: %w", name, err)
+	}
+	var procs []nsProc
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid <= 1 || pid == os.Getpid() {
+			continue
+		}
+		var st unix.Stat_t
+		// Fails for a process gone meanwhile, or a zombie (no namespaces).
+		if unix.Stat(fmt.Sprintf("/proc/%d/ns/net", pid), &st) != nil || st.Dev != want.Dev || st.Ino != want.Ino {
+			continue
+		}
+		start, zombie, ok := procStart(pid)
+		if !ok || zombie {
+			continue
+		}
+		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+		procs = append(procs, nsProc{pid: pid, start: start, comm: strings.TrimSpace(string(comm)), ns: name})
+	}
+	return procs, nil
+}
+
+// killInNamespaces SIGKILLs every process in the named namespaces and polls
+// /proc every 10ms, for up to window, until all are gone. It returns one
+// "killed pid N (comm) in NAMESPACE" line per process gone, and the
+// namespaces in which a process could not be listed or is still running.
+func killInNamespaces(names []string, window time.Duration) (killed []string, stuck map[string]bool, err error) {
+	stuck = map[string]bool{}
+	var errs []error
+	var procs []nsProc
+	for _, ns := range names {
+		p, err := namespaceProcs(ns)
+		if err != nil {
+			errs = append(errs, err)
+			stuck[ns] = true
+			continue
+		}
+		procs = append(procs, p...)
+	}
+	for _, p := range procs {
+		if err := unix.Kill(p.pid, unix.SIGKILL); err != nil && err != unix.ESRCH {
+			errs = append(errs, fmt.Errorf("killing %s: %w", p, err))
+		}
+	}
+	deadline := time.Now().Add(window)
+	for {
+		left := procs[:0]
+		for _, p := range procs {
+			if p.gone() {
+				killed = append(killed, "killed "+p.String())
+			} else {
+				left = append(left, p)
+			}
+		}
+		procs = left
+		if len(procs) == 0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, p := range procs {
+		errs = append(errs, fmt.Errorf("%s still runs %s after SIGKILL", p, window))
+		stuck[p.ns] = true
+	}
+	return killed, stuck, errors.Join(errs...)
 }
