@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 )
 
 // attachTarget creates a namespace standing in for an existing lab host:
@@ -67,6 +68,7 @@ func addrsOf(t *testing.T, ns, ifname string) []netip.Prefix {
 
 func TestAttach(t *testing.T) {
 	skipUnlessRoot(t)
+	t.Setenv(journal.DirEnv, t.TempDir())
 	ns := attachTarget(t)
 	f := loadFixture(t, "default")
 	l, err := Attach(context.Background(), ns, f)
@@ -97,6 +99,7 @@ func TestAttach(t *testing.T) {
 
 func TestAttachRefusals(t *testing.T) {
 	skipUnlessRoot(t)
+	t.Setenv(journal.DirEnv, t.TempDir())
 	ns := attachTarget(t)
 	if _, err := runCommand(context.Background(), "ip", "-n", ns, "route", "add", "default", "via", "192.0.2.1", "dev", "lan0"); err != nil {
 		t.Fatal(err)
@@ -135,4 +138,10 @@ func TestAttachRefusals(t *testing.T) {
 			}
 		})
 	}
+}
+
+func prefixOf(a netlink.Addr) netip.Prefix {
+	ip, _ := netip.AddrFromSlice(a.IP)
+	ones, _ := a.Mask.Size()
+	return netip.PrefixFrom(ip.Unmap(), ones)
 }

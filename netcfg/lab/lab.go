@@ -13,6 +13,8 @@
 package lab
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -20,6 +22,7 @@ import (
 	"sync"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -38,16 +41,86 @@ type Lab struct {
 	// its namespace name under /run/netns. In attach mode it holds HostRole
 	// only.
 	Namespaces map[string]string
-	owned      bool        // created by us: Close deletes the namespaces
-	added      []addedAddr // attach mode: addresses Attach added; Close removes them
-	closeOnce  sync.Once   // the first Close or Detach wins
-	closeErr   error       // its result
+	// Recovered reports the journals of dead runs on this target that
+	// Attach (or New on Windows) replayed before starting.
+	Recovered []*journal.Result
+	owned     bool             // created by us: Close deletes the namespaces
+	journal   *journal.Journal // undo log of every change made through Host
+	target    *journal.Target  // the unjournaled host, for undoing
+	closeOnce sync.Once        // the first Close or Detach wins
+	closeErr  error            // its result
 }
 
-// addedAddr is an address Attach added to an existing interface.
-type addedAddr struct {
-	Interface string
-	Prefix    netip.Prefix
+// Owned reports whether kbharness built the lab (namespaces it creates and
+// deletes). Attached and Windows labs are hosts it did not build: defect
+// injectors are refused there, and every change is undone from a durable
+// journal, also after a crash.
+func (l *Lab) Owned() bool { return l.owned }
+
+// Journal is the lab's undo log: its file, if durable, and its target.
+func (l *Lab) Journal() *journal.Journal { return l.journal }
+
+// startJournal snapshots host as the baseline, starts the journal (durable
+// in journal.Dir() unless the lab is owned) and journals l.Host.
+func (l *Lab) startJournal(ctx context.Context, target string, t *journal.Target) error {
+	baseline, err := t.Host.Snapshot(ctx)
+	if err != nil {
+		return fmt.Errorf("taking the baseline of %s: %w", target, err)
+	}
+	dir := journal.Dir()
+	if l.owned {
+		dir = ""
+	}
+	j, err := journal.New(dir, target, baseline)
+	if err != nil {
+		return err
+	}
+	l.journal, l.target, l.Host = j, t, j.Wrap(t.Host)
+	return nil
+}
+
+// Undo reverts every change made through Host, newest first. On a host
+// kbharness did not build it then compares the host with its baseline
+// (taken before Attach added anything) and fails on any difference: the
+// host was not restored.
+func (l *Lab) Undo(ctx context.Context) error {
+	if l.journal == nil {
+		return nil
+	}
+	res, err := l.journal.Undo(ctx, l.target)
+	if err != nil {
+		return fmt.Errorf("undoing the changes to %s: %w", l.journal.Target(), err)
+	}
+	if !l.owned && !res.Residual.Empty() {
+		return fmt.Errorf("%s not restored to its baseline after undo (- baseline only, + host only):\n%s", l.journal.Target(), res.Residual)
+	}
+	return nil
+}
+
+// finish undoes what is left and closes the journal; a journal whose undo
+// failed stays on disk for `kbharness cleanup`.
+func (l *Lab) finish(ctx context.Context) error {
+	if l.journal == nil {
+		return nil
+	}
+	err := l.Undo(ctx)
+	return errors.Join(err, l.journal.Close())
+}
+
+// recoverDead replays the journals that dead runs left for target, and
+// fails if one leaves the target different from that run's baseline.
+func (l *Lab) recoverDead(ctx context.Context, target string) error {
+	results, err := journal.Recover(ctx, journal.Dir(), OpenTarget, func(t string) bool { return t == target })
+	l.Recovered = results
+	if err != nil {
+		return err
+	}
+	for _, r := range results {
+		if !r.Clean() {
+			return fmt.Errorf("a dead run's changes to %s were undone, but the target still differs from its baseline; check it:\n%s", target, r)
+		}
+	}
+	return nil
 }
 
 // Link returns fixture link i.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
-	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -133,12 +133,11 @@ func (l *Lab) build(ctx context.Context) error {
 	if err := l.waitReady(ctx, handles); err != nil {
 		return err
 	}
-	h, err := netcfg.OpenNamespace(l.Namespaces[HostRole])
+	t, err := namespaceTarget(l.Namespaces[HostRole])
 	if err != nil {
-		return fmt.Errorf("opening host %s: %w", l.Namespaces[HostRole], err)
+		return err
 	}
-	l.Host = h
-	return nil
+	return l.startJournal(ctx, "lab:"+l.ID, t)
 }
 
 // waitReady polls link and address state (RTM_GETLINK, RTM_GETADDR) until
@@ -211,10 +210,14 @@ func ready(h *netlink.Handle, name string, want []netip.Prefix) error {
 }
 
 // Attach targets an existing namespace as the host under test (a real lab
-// host). It touches only the interfaces f names, which must exist, refuses
-// one carrying the namespace's default route unless
-// f.AllowDefaultRouteInterface, and adds the fixture addresses that are
-// missing (RTM_NEWADDR); Close removes only those. No peers are created.
+// host kbharness did not build). It first replays the journals that dead
+// runs left for the namespace (see Recovered). It touches only the
+// interfaces f names, which must exist, refuses one carrying the
+// namespace's default route unless f.AllowDefaultRouteInterface, takes the
+// baseline, starts a durable journal (target "netns:NAME") and adds the
+// fixture addresses that are missing through it. Every change made through
+// Host is journaled; Undo and Close revert them all and check the baseline.
+// No peers are created.
 func Attach(ctx context.Context, nsName string, f *fixtures.Lab) (*Lab, error) {
 	if f == nil {
 		return nil, errors.New("attaching lab: nil fixture")
@@ -223,13 +226,17 @@ func Attach(ctx context.Context, nsName string, f *fixtures.Lab) (*Lab, error) {
 		return nil, fmt.Errorf("attaching lab %s to %s: %w", f.Name, nsName, err)
 	}
 	l := &Lab{ID: nsName, Fixture: f, Namespaces: map[string]string{HostRole: nsName}}
-	if err := l.attach(); err != nil {
+	if err := l.attach(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("attaching lab %s to %s: %w", f.Name, nsName, err), l.destroy())
 	}
 	return l, nil
 }
 
-func (l *Lab) attach() error {
+func (l *Lab) attach(ctx context.Context) error {
+	target := "netns:" + l.ID
+	if err := l.recoverDead(ctx, target); err != nil {
+		return err
+	}
 	h, err := handleAt(l.ID)
 	if err != nil {
 		return err
@@ -239,7 +246,6 @@ func (l *Lab) attach() error {
 	if err != nil {
 		return err
 	}
-	links := make([]netlink.Link, len(l.Fixture.Links))
 	for i, k := range l.Fixture.Links {
 		link, err := h.LinkByName(k.Interface)
 		if err != nil {
@@ -248,28 +254,50 @@ func (l *Lab) attach() error {
 		if defaults[link.Attrs().Index] && !l.Fixture.AllowDefaultRouteInterface {
 			return fmt.Errorf("interface %q (links[%d].interface) carries the default route; set allowDefaultRouteInterface to use it", k.Interface, i)
 		}
-		links[i] = link
 	}
-	for i, k := range l.Fixture.Links {
-		have, err := h.AddrList(links[i], netlink.FAMILY_ALL)
-		if err != nil {
-			return fmt.Errorf("listing addresses of %s: %w", k.Interface, err)
-		}
+	t, err := namespaceTarget(l.ID)
+	if err != nil {
+		return err
+	}
+	if err := l.startJournal(ctx, target, t); err != nil {
+		t.Host.Close()
+		return err
+	}
+	for _, k := range l.Fixture.Links {
 		for _, p := range k.Addresses {
-			if slices.ContainsFunc(have, func(a netlink.Addr) bool { return prefixOf(a) == p }) {
+			if l.journal.Baseline().HasAddress(p) {
 				continue
 			}
-			if err := addAddr(h, k.Interface, p); err != nil {
+			if err := l.Host.AddAddress(ctx, netcfg.Netlink, netcfg.AddressSpec{Prefix: p, Interface: k.Interface}); err != nil {
 				return err
 			}
-			l.added = append(l.added, addedAddr{Interface: k.Interface, Prefix: p})
 		}
 	}
-	l.Host, err = netcfg.OpenNamespace(l.ID)
-	if err != nil {
-		return fmt.Errorf("opening host %s: %w", l.ID, err)
-	}
 	return nil
+}
+
+// OpenTarget opens a journal's target: "netns:NAME" or "lab:ID" (a lab
+// kbharness built, whose journal is never on disk). A namespace that no
+// longer exists is netcfg.ErrNotFound.
+func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	kind, name, _ := strings.Cut(target, ":")
+	if kind != "netns" || name == "" {
+		return nil, fmt.Errorf("opening target %q: not a target of this host (want netns:NAME)", target)
+	}
+	return namespaceTarget(name)
+}
+
+// namespaceTarget opens a namespace as a journal target: its host, and
+// commands run inside it with `ip netns exec`.
+func namespaceTarget(ns string) (*journal.Target, error) {
+	h, err := netcfg.OpenNamespace(ns)
+	if err != nil {
+		return nil, fmt.Errorf("opening host %s: %w", ns, err)
+	}
+	run := func(ctx context.Context, argv []string) ([]byte, error) {
+		return runCommand(ctx, "ip", append([]string{"netns", "exec", ns}, argv...)...)
+	}
+	return &journal.Target{Host: h, Run: run}, nil
 }
 
 // defaultRouteLinks returns the indexes of the interfaces carrying a default
@@ -329,6 +357,12 @@ func (l *Lab) Detach() error {
 
 func (l *Lab) destroy() error {
 	var errs []error
+	if !l.owned {
+		// Before the host closes: the undo runs through it.
+		if err := l.finish(context.Background()); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if l.Host != nil {
 		if err := l.Host.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("closing host: %w", err))
@@ -343,35 +377,11 @@ func (l *Lab) destroy() error {
 		if err := removeState(l.ID); err != nil {
 			errs = append(errs, err)
 		}
-	} else if len(l.added) > 0 {
-		if err := l.removeAdded(); err != nil {
-			errs = append(errs, err)
-		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("closing lab %s: %w", l.ID, errors.Join(errs...))
 	}
 	return nil
-}
-
-// removeAdded deletes (RTM_DELADDR) the addresses Attach added.
-func (l *Lab) removeAdded() error {
-	h, err := handleAt(l.ID)
-	if err != nil {
-		return err
-	}
-	defer h.Close()
-	var errs []error
-	for _, a := range l.added {
-		link, err := h.LinkByName(a.Interface)
-		if err == nil {
-			err = h.AddrDel(link, &netlink.Addr{IPNet: ipNet(a.Prefix)})
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("deleting address %s from %s: %w", a.Prefix, a.Interface, err))
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Do runs fn on a locked OS thread switched (setns) into the role's
@@ -486,12 +496,6 @@ func addAddr(h *netlink.Handle, name string, p netip.Prefix) error {
 
 func ipNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
-}
-
-func prefixOf(a netlink.Addr) netip.Prefix {
-	ip, _ := netip.AddrFromSlice(a.IP)
-	ones, _ := a.Mask.Size()
-	return netip.PrefixFrom(ip.Unmap(), ones)
 }
 
 // writeSysctls writes /proc/sys entries; called inside a namespace (Do),

@@ -6,6 +6,7 @@ import (
 	"context"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -42,4 +43,9 @@ func (l *Lab) Do(role string, fn func() error) error { return unsupported("lab n
 // Exec is unsupported: labs are Linux network namespaces.
 func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, error) {
 	return nil, unsupported("lab exec")
+}
+
+// OpenTarget is unsupported: journal targets are namespaces or Windows.
+func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	return nil, unsupported("target " + target)
 }

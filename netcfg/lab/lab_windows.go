@@ -4,37 +4,70 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/wincmd"
 )
 
 // New opens the Windows lab: this machine (a lab VM), whose lab adapters the
 // fixture names by alias or MAC. Nothing is built: run-vm.ps1 wires and
-// addresses the adapters. New checks that every fixture adapter exists and
-// carries the fixture's addresses, and refuses an adapter holding the host's
-// own default route unless the fixture sets allowDefaultRouteInterface. A
-// link chosen by MAC gets its alias filled in.
+// addresses the adapters. New first replays the journals dead runs left for
+// this host (target "local"; see Recovered), then checks that every fixture
+// adapter exists and carries the fixture's addresses, and refuses an
+// adapter holding the host's own default route unless the fixture sets
+// allowDefaultRouteInterface. A link chosen by MAC gets its alias filled
+// in. Every change made through Host is journaled in journal.Dir(); Undo
+// and Close revert them and check the baseline.
 func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
-	h, err := wincmd.OpenLocal()
+	l := &Lab{ID: "windows-local", Fixture: f, Namespaces: map[string]string{HostRole: ""}}
+	if err := l.recoverDead(ctx, localTarget); err != nil {
+		return nil, err
+	}
+	t, err := OpenTarget(ctx, localTarget)
 	if err != nil {
 		return nil, fmt.Errorf("opening the Windows lab host: %w", err)
 	}
-	resolved, err := checkAdapters(ctx, h, f)
+	resolved, err := checkAdapters(ctx, t.Host, f)
 	if err != nil {
-		h.Close()
+		t.Host.Close()
 		return nil, err
 	}
-	return &Lab{
-		ID:         "windows-" + h.Name(),
-		Fixture:    resolved,
-		Host:       h,
-		Namespaces: map[string]string{HostRole: ""},
-	}, nil
+	l.ID, l.Fixture = "windows-"+t.Host.Name(), resolved
+	if err := l.startJournal(ctx, localTarget, t); err != nil {
+		t.Host.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// localTarget names this machine in journals.
+const localTarget = "local"
+
+// OpenTarget opens a journal's target: "local", this machine, with every
+// mechanism, and commands run by exec.
+func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	if target != localTarget {
+		return nil, fmt.Errorf("opening target %q: not a target of this host (want %s)", target, localTarget)
+	}
+	h, err := wincmd.OpenLocal()
+	if err != nil {
+		return nil, err
+	}
+	return &journal.Target{Host: h, Run: run}, nil
+}
+
+func run(ctx context.Context, argv []string) ([]byte, error) {
+	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("running %q: %w: %s", argv, err, out)
+	}
+	return out, nil
 }
 
 func checkAdapters(ctx context.Context, h netcfg.Host, f *fixtures.Lab) (*fixtures.Lab, error) {
@@ -92,8 +125,13 @@ func Attach(ctx context.Context, nsName string, f *fixtures.Lab) (*Lab, error) {
 	return New(ctx, f)
 }
 
-// Close closes the host, which removes the addresses AddIPAddress added.
-func (l *Lab) Close() error { return l.Host.Close() }
+// Close undoes every journaled change, checks the baseline, and closes the
+// host (which also removes addresses AddIPAddress added and still tracks).
+// It is idempotent.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() { l.closeErr = errors.Join(l.finish(context.Background()), l.Host.Close()) })
+	return l.closeErr
+}
 
 // Detach is a no-op on Windows: nothing is built, nothing is kept.
 func (l *Lab) Detach() error { return nil }
@@ -111,11 +149,7 @@ func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, er
 	if role != HostRole {
 		return nil, netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
 	}
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("running %q: %w: %s", argv, err, out)
-	}
-	return out, nil
+	return run(ctx, argv)
 }
 
 // List, Cleanup and Down find nothing: Windows labs leave no namespaces.

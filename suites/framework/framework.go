@@ -1,9 +1,9 @@
 // Package framework is what every kbharness suite stands on: it builds the
 // namespace lab for a spec (or attaches to an existing host), records every
-// change event into a timeline tagged with the running step, undoes each
-// change with DeferCleanup, starts the requested defect injectors, and on
-// failure prints the normalised before/after tables, their diff and the
-// timeline.
+// change event into a timeline tagged with the running step, undoes every
+// change from the lab's journal when the spec ends, starts the requested
+// defect injectors (in labs it built only), and on failure prints the
+// normalised before/after tables, their diff and the timeline.
 package framework
 
 import (
@@ -32,8 +32,6 @@ type Env struct {
 	Fixture  *fixtures.Lab
 	Timeline *netcfg.Timeline
 	Start    *netcfg.Snapshot // the start point, taken when the lab was ready
-
-	undo []func() error // changes to undo, in the order they were made
 }
 
 // NewEnv builds the lab named labFixture ("default", "multihomed", or a
@@ -61,6 +59,10 @@ func NewEnv(labFixture string) *Env {
 	}
 	Expect(err).NotTo(HaveOccurred(), "building lab %q", f.Name)
 	DeferCleanup(l.Close)
+	for _, r := range l.Recovered {
+		fmt.Fprintf(GinkgoWriter, "recovered a dead run's changes: %s", r)
+		AddReportEntry("recovered a dead run's changes", r.String())
+	}
 
 	e := &Env{Lab: l, Host: l.Host, Fixture: f, Timeline: netcfg.NewTimeline()}
 	stop, err := l.Host.Subscribe(ctx, e.Timeline.Record)
@@ -82,23 +84,14 @@ func NewEnv(labFixture string) *Env {
 	return e
 }
 
-// Defer registers the undo of a change made to the lab. Undos run in
-// reverse order when the spec ends, after the failure diagnostics, also when
-// the spec failed or was interrupted.
-func (e *Env) Defer(undo func() error) { e.undo = append(e.undo, undo) }
-
 // teardown dumps the diagnostics of a failed spec, then undoes the spec's
-// changes, newest first, reporting every undo that failed.
-func (e *Env) teardown() error {
+// changes from the lab's journal, newest first (also when the spec failed
+// or was interrupted). On a host kbharness did not build it fails if the
+// host is not back at its baseline.
+func (e *Env) teardown(ctx context.Context) error {
 	e.dumpOnFailure()
 	e.Timeline.Step("teardown")
-	var errs []error
-	for i := len(e.undo) - 1; i >= 0; i-- {
-		if err := e.undo[i](); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return e.Lab.Undo(ctx)
 }
 
 // LoadLab loads a lab fixture by name or path, preferring NAME.yaml in
@@ -136,19 +129,12 @@ func (e *Env) RequireMechanism(m netcfg.Mechanism) {
 	}
 }
 
-// AddAddress adds an address by mechanism m and registers its removal (by
-// the same mechanism, if the address is still there at the end).
+// AddAddress adds an address by mechanism m; the lab's journal undoes it
+// when the spec ends.
 func (e *Env) AddAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
 	GinkgoHelper()
 	e.RequireMechanism(m)
 	Expect(e.Host.AddAddress(context.Background(), m, a)).To(Succeed())
-	e.Defer(func() error {
-		s, err := e.Host.Snapshot(context.Background())
-		if err != nil || !s.HasAddress(a.Prefix) {
-			return err
-		}
-		return ignoreNotFound(e.Host.DeleteAddress(context.Background(), m, a))
-	})
 }
 
 // DeleteAddress deletes an address by mechanism m.
@@ -158,19 +144,12 @@ func (e *Env) DeleteAddress(m netcfg.Mechanism, a netcfg.AddressSpec) {
 	Expect(e.Host.DeleteAddress(context.Background(), m, a)).To(Succeed())
 }
 
-// AddRoute adds a route by mechanism m and registers its removal (by the
-// same mechanism, if the route is still there at the end).
+// AddRoute adds a route by mechanism m; the lab's journal undoes it when
+// the spec ends.
 func (e *Env) AddRoute(m netcfg.Mechanism, r netcfg.RouteSpec) {
 	GinkgoHelper()
 	e.RequireMechanism(m)
 	Expect(e.Host.AddRoute(context.Background(), m, r)).To(Succeed())
-	e.Defer(func() error {
-		s, err := e.Host.Snapshot(context.Background())
-		if err != nil || !s.HasRoute(netcfg.StoreActive, netcfg.Route{Dst: r.Dst, Gateway: r.Gateway, Interface: r.Interface}) {
-			return err
-		}
-		return ignoreNotFound(e.Host.DeleteRoute(context.Background(), m, r))
-	})
 }
 
 // DeleteRoute deletes a route by mechanism m.
@@ -178,13 +157,6 @@ func (e *Env) DeleteRoute(m netcfg.Mechanism, r netcfg.RouteSpec) {
 	GinkgoHelper()
 	e.RequireMechanism(m)
 	Expect(e.Host.DeleteRoute(context.Background(), m, r)).To(Succeed())
-}
-
-func ignoreNotFound(err error) error {
-	if errors.Is(err, netcfg.ErrNotFound) {
-		return nil
-	}
-	return err
 }
 
 // WaitFor waits, fed by change notifications, until check passes or the

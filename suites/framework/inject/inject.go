@@ -45,8 +45,12 @@ func Names() []string {
 	return out
 }
 
-// Start starts the named injector on l.
+// Start starts the named injector on l. It refuses a lab kbharness did not
+// build (an attached namespace, a Windows lab VM): injectors break hosts.
 func Start(ctx context.Context, name string, l *lab.Lab) (stop func() error, err error) {
+	if !l.Owned() {
+		return nil, fmt.Errorf("starting injector %q: refused on %s, a host kbharness did not build: injectors run only in namespace labs it builds", name, l.ID)
+	}
 	mu.Lock()
 	start, ok := registry[name]
 	mu.Unlock()
