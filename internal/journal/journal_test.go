@@ -25,8 +25,10 @@ func (h *fakeHost) Name() string { return "fake" }
 func (h *fakeHost) Capabilities() netcfg.Capabilities {
 	return netcfg.Capabilities{Mechanisms: []netcfg.Mechanism{netcfg.Netlink}}
 }
-func (h *fakeHost) Subscribe(context.Context, func(netcfg.Event)) (func(), error) { return func() {}, nil }
-func (h *fakeHost) Close() error                                                  { return nil }
+func (h *fakeHost) Subscribe(context.Context, func(netcfg.Event)) (func(), error) {
+	return func() {}, nil
+}
+func (h *fakeHost) Close() error { return nil }
 
 func (h *fakeHost) Snapshot(ctx context.Context) (*netcfg.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
