@@ -10,6 +10,7 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -69,30 +70,122 @@ func (o Op) String() string {
 	return fmt.Sprintf("%s %s (%s)", o.Kind, o.Element(), o.Mechanism)
 }
 
-// Validate checks one operation's fields.
+// Bounds of an exploration, shared by the kbharness explore flags, the
+// KB287032 scenario's explorer run and the replay fixture.
+const (
+	MaxSteps  = 10_000_000 // step budget (--steps, explorer.steps)
+	MaxSeqLen = 100        // longest sequence (--max-len, explorer.maxLen), so also the most steps of a replay
+)
+
+// The on-link prefix lengths of the explorer's dynamic addresses: an
+// address takes the length of its link's first lab address of the family,
+// and NewUniverse refuses a lab whose length lies outside these.
+const (
+	MinOnLink4, MaxOnLink4 = 24, 30 // IPv4: inside a documentation /24, with hosts
+	MinOnLink6, MaxOnLink6 = 48, 64 // IPv6: a site's subnets, down to the usual /64
+)
+
+// StepMechanisms are the mechanisms a step may name: those of every host
+// kind (netcfg.Linux and Windows backends). A host refuses those it lacks.
+var StepMechanisms = []netcfg.Mechanism{
+	netcfg.Netlink, netcfg.IPRoute2,
+	netcfg.WinIPCfg, netcfg.IPHlpAPILegacy, netcfg.RouteExe, netcfg.Netsh, netcfg.PowerShell,
+}
+
+// Validate checks one operation on its own, as the explorer generates them:
+// a known kind and mechanism, an interface name, and only the fields of its
+// kind. An address lies in a documentation range with an on-link prefix
+// length that keeps it there (MinOnLink4..MaxOnLink4, MinOnLink6..MaxOnLink6)
+// and is a host of its subnet; a route's destination is a documentation
+// network (192.0.2.0/25, not 192.0.2.1/25) via a gateway of its family.
+// It returns *fixtures.FieldError values, joined.
 func (o Op) Validate() error {
-	switch o.Kind {
-	case AddAddress, DeleteAddress:
-		if !o.Address.IsValid() {
-			return &fixtures.FieldError{Field: "address", Msg: "missing or invalid for " + string(o.Kind)}
-		}
-		if !fixtures.IsDocumentation(o.Address.Addr()) {
-			return &fixtures.FieldError{Field: "address", Msg: o.Address.String() + " is outside the documentation ranges"}
-		}
-	case AddRoute, DeleteRoute:
-		if !o.Dst.IsValid() {
-			return &fixtures.FieldError{Field: "dst", Msg: "missing or invalid for " + string(o.Kind)}
-		}
-		if !fixtures.IsDocumentationPrefix(o.Dst) {
-			return &fixtures.FieldError{Field: "dst", Msg: o.Dst.String() + " is outside the documentation ranges"}
-		}
-		if o.Gateway.IsValid() && o.Gateway.Is4() != o.Dst.Addr().Is4() {
-			return &fixtures.FieldError{Field: "gateway", Msg: "family differs from dst " + o.Dst.String()}
-		}
-	default:
-		return &fixtures.FieldError{Field: "op", Msg: fmt.Sprintf("unknown operation %q (want one of %v)", o.Kind, Kinds)}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &fixtures.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	return nil
+	if !slices.Contains(Kinds, o.Kind) {
+		bad("op", "unknown operation %q (want one of %s)", o.Kind, joinAny(Kinds))
+		return errors.Join(errs...)
+	}
+	if !slices.Contains(StepMechanisms, o.Mechanism) {
+		bad("mechanism", "unknown mechanism %q (want one of %s)", o.Mechanism, joinAny(StepMechanisms))
+	}
+	switch {
+	case o.Interface == "":
+		bad("interface", "missing")
+	case len(o.Interface) > fixtures.MaxInterfaceName:
+		bad("interface", "interface name %q is %d bytes, longer than %d", o.Interface, len(o.Interface), fixtures.MaxInterfaceName)
+	}
+	unused := func(field string, set bool) {
+		if set {
+			bad(field, "not a field of %s", o.Kind)
+		}
+	}
+	if o.IsAddress() {
+		unused("dst", o.Dst.IsValid())
+		unused("gateway", o.Gateway.IsValid())
+		if msg := checkAddress(o.Address); msg != "" {
+			bad("address", "%s", msg)
+		}
+		return errors.Join(errs...)
+	}
+	unused("address", o.Address.IsValid())
+	d := o.Dst
+	switch {
+	case !d.IsValid():
+		bad("dst", "missing")
+	case !fixtures.IsDocumentationPrefix(d):
+		bad("dst", "%s is outside the documentation ranges %v", d, fixtures.DocumentationRanges)
+	case d != d.Masked():
+		bad("dst", "%s is not a network address (the network is %s)", d, d.Masked())
+	}
+	g := o.Gateway
+	switch {
+	case !g.IsValid():
+		bad("gateway", "missing (the explorer's routes go via their link's gateway)")
+	case !fixtures.IsDocumentation(g):
+		bad("gateway", "%s is outside the documentation ranges %v", g, fixtures.DocumentationRanges)
+	case d.IsValid() && g.Is4() != d.Addr().Is4():
+		bad("gateway", "%s: family differs from dst %s", g, d)
+	}
+	return errors.Join(errs...)
+}
+
+// checkAddress says what is wrong with a dynamic address, or "".
+func checkAddress(p netip.Prefix) string {
+	lo, hi := onLink(p.Addr().Is4())
+	switch {
+	case !p.IsValid():
+		return "missing"
+	case !fixtures.IsDocumentation(p.Addr()):
+		return fmt.Sprintf("%s is outside the documentation ranges %v", p, fixtures.DocumentationRanges)
+	case p.Bits() < lo || p.Bits() > hi:
+		return fmt.Sprintf("%s: prefix length /%d is not an on-link length the explorer uses (/%d to /%d)", p, p.Bits(), lo, hi)
+	case p.Addr() == p.Masked().Addr():
+		return fmt.Sprintf("%s is the network address of its subnet, not a host", p)
+	case p.Addr().Is4() && p.Addr() == lastAddr(p):
+		return fmt.Sprintf("%s is the broadcast address of its subnet, not a host", p)
+	}
+	return ""
+}
+
+// lastAddr is the highest address of p's subnet.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+func joinAny[T ~string](xs []T) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = string(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 // Element is a dynamic address or a manual route: what a configuration is
@@ -246,14 +339,15 @@ const dynamicHost = 0x100
 // addresses per link in the subnet of the link's first host address of that
 // family (so the fixture's address stays primary and the prefix route
 // stays), and per link one IPv4 route (203.0.113.16*i/28) and one IPv6 route
-// (2001:db8:f00i::/48) via the link's gateway.
+// (2001:db8:f00i::/48) via the link's gateway. The link's address must have
+// an on-link length in MinOnLink4..MaxOnLink4 (MinOnLink6..MaxOnLink6).
 func NewUniverse(f *fixtures.Lab, v4, v6 int, mechs []netcfg.Mechanism) (Universe, error) {
 	u := Universe{Mechanisms: mechs}
 	if len(mechs) == 0 {
 		return u, fmt.Errorf("deriving the explorer universe from lab %s: no mechanisms", f.Name)
 	}
-	if len(f.Links) > 16 {
-		return u, fmt.Errorf("deriving the explorer universe from lab %s: %d links, at most 16", f.Name, len(f.Links))
+	if len(f.Links) > fixtures.MaxLinks {
+		return u, fmt.Errorf("deriving the explorer universe from lab %s: %d links, at most %d", f.Name, len(f.Links), fixtures.MaxLinks)
 	}
 	for li, l := range f.Links {
 		used := map[netip.Addr]bool{}
@@ -273,6 +367,9 @@ func NewUniverse(f *fixtures.Lab, v4, v6 int, mechs []netcfg.Mechanism) (Univers
 			if fam.n > 0 && !base.IsValid() {
 				return u, fmt.Errorf("deriving the explorer universe from lab %s: link %s has no host address of that family", f.Name, l.Interface)
 			}
+			if lo, hi := onLink(fam.is4); fam.n > 0 && (base.Bits() < lo || base.Bits() > hi) {
+				return u, fmt.Errorf("deriving the explorer universe from lab %s: link %s's %s has an on-link length outside /%d to /%d", f.Name, l.Interface, base, lo, hi)
+			}
 			for i, host := 0, fam.offsetV; i < fam.n; host++ {
 				a := nthHost(base.Masked(), host)
 				if !base.Masked().Contains(a) {
@@ -290,6 +387,27 @@ func NewUniverse(f *fixtures.Lab, v4, v6 int, mechs []netcfg.Mechanism) (Univers
 		}
 	}
 	return u, nil
+}
+
+func onLink(is4 bool) (lo, hi int) {
+	if is4 {
+		return MinOnLink4, MaxOnLink4
+	}
+	return MinOnLink6, MaxOnLink6
+}
+
+// The explorer's own universe (Options.Universe unset): per link, this many
+// dynamic addresses of each family and a route of each family.
+const (
+	DefaultAddresses4 = 2
+	DefaultAddresses6 = 1
+)
+
+// DefaultUniverse is the universe an exploration draws from when
+// Options.Universe is unset: NewUniverse(f, DefaultAddresses4,
+// DefaultAddresses6, mechs). A replay fixture's steps must come from it.
+func DefaultUniverse(f *fixtures.Lab, mechs []netcfg.Mechanism) (Universe, error) {
+	return NewUniverse(f, DefaultAddresses4, DefaultAddresses6, mechs)
 }
 
 func firstFamily(ps []netip.Prefix, is4 bool) netip.Prefix {
