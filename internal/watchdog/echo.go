@@ -8,12 +8,13 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // TCPEcho returns a probe that sends a fresh 8-byte nonce over a TCP
-// connection from dial and waits for the same bytes back. The connection is
-// kept between checks and redialled after any error, so a late answer never
-// passes for a fresh one.
+// connection from dial and waits for the same bytes back, until ctx's
+// deadline or cancellation. The connection is kept between checks and
+// redialled after any error, so a late answer never passes for a fresh one.
 func TCPEcho(name string, dial func(ctx context.Context) (net.Conn, error)) Probe {
 	return &tcpEcho{name: name, dial: dial}
 }
@@ -49,6 +50,9 @@ func (p *tcpEcho) roundTrip(ctx context.Context) error {
 	if d, ok := ctx.Deadline(); ok {
 		p.conn.SetDeadline(d)
 	}
+	// Cancelling ctx (the watchdog stopping) cuts a blocked read short.
+	conn := p.conn
+	defer context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })()
 	var nonce [8]byte
 	rand.Read(nonce[:])
 	if _, err := p.conn.Write(nonce[:]); err != nil {

@@ -56,12 +56,12 @@ func DialFrom(ns string, addr netip.AddrPort) func(ctx context.Context) (net.Con
 		var conn net.Conn
 		err := inNamespace(ns, func() error {
 			var d net.Dialer
-			if dl, ok := ctx.Deadline(); ok {
-				d.Deadline = dl
-			} else {
+			if _, ok := ctx.Deadline(); !ok {
 				d.Timeout = time.Second
 			}
-			c, err := d.Dial("tcp", addr.String())
+			// A single literal address is dialled on this goroutine, so
+			// the socket is made on the thread inside ns.
+			c, err := d.DialContext(ctx, "tcp", addr.String())
 			conn = c
 			return err
 		})

@@ -201,11 +201,22 @@ func (w *Watchdog) step() string {
 
 // run checks one probe every interval. A check that ignores its deadline is
 // not restarted while it is still out: its late answer is awaited instead.
+// When the watchdog stops, a check still out gets one more Timeout to
+// return, so a probe that honours its deadline is not in use after Stop
+// (the caller may close it).
 func (w *Watchdog) run(ctx context.Context, p Probe, st *probeState) {
 	defer w.wg.Done()
 	tick := time.NewTicker(w.cfg.Interval)
 	defer tick.Stop()
 	var pending chan error
+	defer func() {
+		if pending != nil {
+			select {
+			case <-pending:
+			case <-time.After(w.cfg.Timeout):
+			}
+		}
+	}()
 	for {
 		begin := time.Now()
 		cctx, cancel := context.WithTimeout(ctx, w.cfg.Timeout)
@@ -297,8 +308,9 @@ func (w *Watchdog) monitor(ctx context.Context) {
 	}
 }
 
-// Stop ends probing and returns the report. A stall still open is closed at
-// the stop time and marked Ongoing.
+// Stop ends probing and returns the report, within one Timeout (the wait
+// for a check still out). A stall still open is closed at the stop time and
+// marked Ongoing.
 func (w *Watchdog) Stop() Report {
 	w.cancel()
 	w.wg.Wait()

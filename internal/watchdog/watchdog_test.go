@@ -228,6 +228,74 @@ func TestTCPEchoStallWindow(t *testing.T) {
 	}
 }
 
+// readSignal is a connection that closes reading on its first Read.
+type readSignal struct {
+	net.Conn
+	once    sync.Once
+	reading chan struct{}
+}
+
+func (c *readSignal) Read(b []byte) (int, error) {
+	c.once.Do(func() { close(c.reading) })
+	return c.Conn.Read(b)
+}
+
+// stopBound is how long Stop may take with a check in flight: a
+// correctness bound (Ctrl-C stops a stress within a second), not a
+// performance target.
+const stopBound = time.Second
+
+// Stop cuts a TCP echo in flight short: waiting on a paused responder, it
+// returns when the watchdog stops, not at its 10s deadline.
+func TestStopCutsAnEchoInFlightShort(t *testing.T) {
+	g := newGate()
+	addr := pausableEcho(t, g)
+	defer g.release()
+	reading := make(chan struct{})
+	p := TCPEcho("tcp-echo", func(ctx context.Context) (net.Conn, error) {
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", addr.String())
+		if err != nil {
+			return nil, err
+		}
+		return &readSignal{Conn: c, reading: reading}, nil
+	})
+	defer p.(*tcpEcho).Close()
+	g.shut()
+	w := Start(Config{Interval: 10 * time.Millisecond, Threshold: 20 * time.Second, Timeout: 10 * time.Second}, p)
+	<-reading // the first check waits for an echo that does not come
+	begin := time.Now()
+	r := w.Stop()
+	if took := time.Since(begin); took > stopBound {
+		t.Fatalf("Stop took %s with an echo in flight, want < %s", took, stopBound)
+	} else {
+		t.Logf("Stop returned %s after it was called", took)
+	}
+	if r.Probes[0].Checks != 0 || len(r.Stalls) != 0 {
+		t.Errorf("report %+v: the check cut short by Stop is not a result", r)
+	}
+}
+
+// A check that ignores its context holds Stop for at most one Timeout.
+func TestStopWaitsAtMostATimeoutForAHungCheck(t *testing.T) {
+	g := newGate()
+	g.shut()
+	defer g.release()
+	entered := make(chan struct{}, 1)
+	p := ProbeFunc("hang", func(ctx context.Context) error {
+		entered <- struct{}{}
+		return g.wait(context.Background())
+	})
+	cfg := Config{Interval: 10 * time.Millisecond, Threshold: 20 * time.Second, Timeout: 200 * time.Millisecond}
+	w := Start(cfg, p)
+	<-entered
+	begin := time.Now()
+	w.Stop()
+	if took := time.Since(begin); took > cfg.Timeout+stopBound/2 {
+		t.Fatalf("Stop took %s with a hung check, want about %s (its one Timeout)", took, cfg.Timeout)
+	}
+}
+
 func TestPercentile(t *testing.T) {
 	ms := func(v ...int) []time.Duration {
 		out := make([]time.Duration, len(v))
