@@ -109,8 +109,13 @@ func (r *Result) Summary() string {
 // Run enables multicast forwarding in the lab host, forwards traffic from
 // the source peer to receivers behind the other link while groups, MFC
 // entries and addresses churn for sc.Duration, watches liveness, and
-// restores everything. It returns an error only when the stress could not
-// be set up; what the stress found is in the Result.
+// restores everything. It returns an error when the stress could not be set
+// up; what the stress found is in the Result.
+//
+// When ctx ends first (Ctrl-C), every churn loop stops at once, the
+// watchdog, traffic and responder stop, MRT_DONE and the address restore
+// still run, and Run returns the Result so far with an error wrapping
+// ctx.Err(): an interrupted stress proves nothing.
 //
 // step marks each phase (framework.Env.Step: By and the timeline); tl is the
 // timeline whose running step the watchdog names in a stall.
@@ -370,7 +375,12 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 	last := int(phase.Load())
 	// The last phase ends here, before the entries go: stamp nothing more.
 	phase.Store(int32(maxPhases - 1))
-	step("stopping the churn")
+	interrupted := ctx.Err()
+	if interrupted != nil {
+		step("interrupted in churn phase %d: stopping the churn", last)
+	} else {
+		step("stopping the churn")
+	}
 	endChurn()
 	stopWatchdog()
 
@@ -387,6 +397,11 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 	// are not judged.
 	for p := 1; p < last; p++ {
 		res.Phases = append(res.Phases, Phase{Index: p, MFC: mfcIn[p], Sent: sent[p].Load(), Received: received[p].Load()})
+	}
+	if interrupted != nil {
+		// The deferred cleanups (responder, sockets, addresses) run before
+		// the caller sees this.
+		return res, fmt.Errorf("KB943650 stress interrupted in churn phase %d: %w", last, interrupted)
 	}
 	return res, nil
 }

@@ -2,15 +2,19 @@ package kb943650
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/mcast"
 	"github.com/kbharness/kbharness/internal/watchdog"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
@@ -138,6 +142,88 @@ func TestStallInjectorTurnsItRed(t *testing.T) {
 	}
 	if s := res.Silent(); len(s) > 0 {
 		t.Errorf("the stall of the responder should not stop forwarding: silent phases %v", s)
+	}
+}
+
+// stopBound is how long an interrupted stress may take to return, cleanup
+// included: a correctness bound (Ctrl-C stops every stress within a
+// second), not a performance target.
+const stopBound = time.Second
+
+// Ctrl-C: cancelling ctx mid-churn stops the stress within stopBound,
+// restores the lab — MRT_DONE (mc_forwarding back to 0), churn addresses
+// deleted, the echo responder gone — and returns ctx's error.
+func TestStressStopsOnCancel(t *testing.T) {
+	sc := shortScenario(t, 60*time.Second)
+	l := newLab(t, sc.Lab)
+	tl := netcfg.NewTimeline()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	responder := make(chan int, 1)
+	go func() {
+		if r, err := watchdog.WaitResponder(ctx); err == nil {
+			responder <- r.Pid()
+		}
+	}()
+	var (
+		mu          sync.Mutex
+		cancelledAt time.Time
+		timer       *time.Timer
+	)
+	step := func(format string, args ...any) {
+		s := fmt.Sprintf(format, args...)
+		tl.Step(s)
+		mu.Lock()
+		defer mu.Unlock()
+		if timer == nil && strings.HasPrefix(s, "churn phase 1:") {
+			// Cancel from another goroutine, as the signal handler does,
+			// once every churn loop runs.
+			timer = time.AfterFunc(1500*time.Millisecond, func() {
+				mu.Lock()
+				cancelledAt = time.Now()
+				mu.Unlock()
+				cancel()
+			})
+		}
+	}
+	res, err := Run(ctx, l, tl, step, sc, logWriter(t))
+	returnedAt := time.Now()
+	mu.Lock()
+	took := returnedAt.Sub(cancelledAt)
+	mu.Unlock()
+	if cancelledAt.IsZero() {
+		t.Fatalf("Run returned before the cancel: %v", err)
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Run after cancel: err = %v, want context.Canceled", err)
+	}
+	if took > stopBound {
+		t.Errorf("Run returned %s after the cancel, want < %s", took, stopBound)
+	}
+	t.Logf("Run returned %s after the cancel: %v", took, err)
+	if res == nil || !res.MCForwardingOff {
+		t.Errorf("result %+v: want mc_forwarding seen back to 0 after MRT_DONE", res)
+	}
+	on, err := mcast.MCForwarding(func(fn func() error) error { return l.Do(lab.HostRole, fn) }, "all")
+	if err != nil || on {
+		t.Errorf("mc_forwarding in %s after the cancel: %v, %v; want 0", l.Namespaces[lab.HostRole], on, err)
+	}
+	out, err := exec.Command("ip", "-n", l.Namespaces[lab.HostRole], "-o", "addr", "show").CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip addr show: %v: %s", err, out)
+	}
+	for _, a := range sc.ChurnAddresses {
+		if strings.Contains(string(out), " "+a.Prefix.String()+" ") {
+			t.Errorf("churn address %s left on %s after the cancel", a.Prefix, a.Interface)
+		}
+	}
+	select {
+	case pid := <-responder:
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil {
+			t.Errorf("echo responder %d still exists after the cancel", pid)
+		}
+	default:
+		t.Errorf("no echo responder was started")
 	}
 }
 
