@@ -111,8 +111,8 @@ func TestPortRangeRestored(t *testing.T) {
 		cancel() // as a signal handler would
 	}
 	res, err := Run(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
+	if !errors.Is(err, context.Canceled) || res == nil {
+		t.Fatalf("Run after cancel = %v, %v; want the counts so far and context.Canceled", res, err)
 	}
 	if during != cfg.PortRange || res.PortRange != cfg.PortRange {
 		t.Errorf("range during run = %s, result says %s, want %s", during, res.PortRange, cfg.PortRange)
@@ -122,6 +122,63 @@ func TestPortRangeRestored(t *testing.T) {
 	}
 	if now, _ := getPortRange(""); now != own {
 		t.Errorf("own namespace range changed: %s, was %s", now, own)
+	}
+}
+
+// stopBound is how long Run may take to return after its ctx is
+// cancelled, port range restore included: a correctness bound (Ctrl-C
+// stops every stress within a second), not a performance target.
+const stopBound = time.Second
+
+// Ctrl-C mid-run: the workers stop, the range is restored and Run returns
+// ctx's error within stopBound, whatever the mode; bind-connect runs with
+// the range full of TIME_WAIT (every attempt EADDRINUSE), server-first
+// with a payload and reads on both sides.
+func TestRunStopsOnCancel(t *testing.T) {
+	skipUnlessRoot(t)
+	for _, tc := range []struct {
+		mode    Mode
+		close   Close
+		payload int
+	}{
+		{ModeConnect, CloseClientFirst, 0},
+		{ModeBindConnect, CloseClientFirst, 0},
+		{ModeConnect, CloseServerFirst, 3000},
+		{ModeBindNoPort, CloseAbortive, 0},
+	} {
+		t.Run(string(tc.mode)+"/"+string(tc.close), func(t *testing.T) {
+			ns := newNetns(t)
+			before, err := getPortRange(ns)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			cfg := labConfig(ns, tc.mode, tc.close, 0)
+			cfg.Duration, cfg.Payload = MaxDuration, tc.payload
+			var cancelledAt atomic.Int64
+			cfg.Progress = func(Progress) { // about a second into the run
+				if cancelledAt.Load() == 0 {
+					cancelledAt.Store(time.Now().UnixNano())
+					cancel() // as the signal handler does
+				}
+			}
+			res, err := Run(ctx, cfg)
+			took := time.Since(time.Unix(0, cancelledAt.Load()))
+			if !errors.Is(err, context.Canceled) || res == nil {
+				t.Fatalf("Run after cancel = %v, %v; want the counts so far and context.Canceled", res, err)
+			}
+			if took > stopBound {
+				t.Errorf("Run returned %s after the cancel, want < %s", took, stopBound)
+			}
+			t.Logf("returned %s after the cancel, %d attempts: %v", took, res.Attempts, err)
+			if res.Attempts == 0 {
+				t.Errorf("no attempt before the cancel:\n%s", res.Summary())
+			}
+			if after, err := getPortRange(ns); err != nil || after != before {
+				t.Errorf("range after the cancel = %s (%v), want %s restored", after, err, before)
+			}
+		})
 	}
 }
 

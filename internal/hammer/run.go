@@ -13,7 +13,11 @@ import (
 // Run hammers cfg.Target and returns every outcome counted. It stops by
 // itself after cfg.Count attempts or cfg.Duration (capped by MaxCount and
 // MaxDuration), or when ctx ends; a narrowed port range is restored before
-// it returns, also when ctx is cancelled by a signal handler.
+// it returns, also when ctx is cancelled by a signal handler. When ctx ends
+// the run early, every worker stops after its attempt in flight (each
+// bounded by cfg.Timeout, microseconds in a lab) and Run returns the counts
+// so far with an error wrapping ctx.Err(): an interrupted run proves
+// nothing.
 func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -96,6 +100,8 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 
 	wg.Wait()
 	res.Elapsed = time.Since(e.start)
+	// ctx, not the run's own budget, ended it.
+	interrupted := ctx.Err()
 	e.stop.Store(true)
 	cancel()
 	l.shutdown()
@@ -111,6 +117,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return res, fmt.Errorf("running workers: %w", err)
+	}
+	if interrupted != nil {
+		return res, fmt.Errorf("hammer interrupted after %d attempts in %s: %w", res.Attempts, res.Elapsed.Round(time.Millisecond), interrupted)
 	}
 	return res, nil
 }

@@ -51,13 +51,13 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 		e = framework.NewEnv(sc.Lab)
 	})
 
-	It("plain connect through a narrowed range shows zero EADDRINUSE and zero event 4227 (exhaustion is reported, not failed)", func() {
+	It("plain connect through a narrowed range shows zero EADDRINUSE and zero event 4227 (exhaustion is reported, not failed)", func(ctx SpecContext) {
 		run := sc.Production
 		if inject.BindFirst(e.Lab) {
 			run.Mode = hammer.ModeBindConnect
 			AddReportEntry("injected", "kb2901197-bind-first: the production run binds port 0 before connecting")
 		}
-		res := hammerLab(e, sc, run)
+		res := hammerLab(ctx, e, sc, run)
 		Expect(res.Count(hammer.ClassAddrInUse)).To(BeZero(),
 			"the KB2901197 signature: %d of %d connects failed with EADDRINUSE while the dynamic range churned\n%s",
 			res.Count(hammer.ClassAddrInUse), res.Attempts, res.Summary())
@@ -72,16 +72,16 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 			}
 		})
 
-		It("positive control: bind-then-connect through the narrowed range shows the signature, with counts", func() {
-			res := hammerLab(e, sc, sc.Positive)
+		It("positive control: bind-then-connect through the narrowed range shows the signature, with counts", func(ctx SpecContext) {
+			res := hammerLab(ctx, e, sc, sc.Positive)
 			Expect(res.Signature()).To(BeTrue(), "the detector missed EADDRINUSE that bind(port 0)-then-connect must produce\n%s", res.Summary())
 			Expect(res.Count(hammer.ClassSuccess)).To(BeNumerically(">", 0), "nothing connected before the range filled\n%s", res.Summary())
 			AddReportEntry("signature", fmt.Sprintf("EADDRINUSE %d of %d attempts, first %s", res.Count(hammer.ClassAddrInUse), res.Attempts, res.First[hammer.ClassAddrInUse]))
 		})
 
 		DescribeTable("negative control: no EADDRINUSE when the port is chosen at connect time or no TIME_WAIT is left",
-			func(run Run) {
-				res := hammerLab(e, sc, run)
+			func(ctx SpecContext, run Run) {
+				res := hammerLab(ctx, e, sc, run)
 				Expect(res.Count(hammer.ClassAddrInUse)).To(BeZero(), "%s: %s", run, res.Summary())
 				Expect(res.Count(hammer.ClassSuccess)).To(BeNumerically(">", 0), "%s: nothing connected\n%s", run, res.Summary())
 			},
@@ -107,8 +107,10 @@ func negativeEntries() []TableEntry {
 
 // hammerLab runs the hammer against the lab host's first IPv4 address, in
 // the host namespace, through the scenario's narrowed range, and reports
-// the counts as report entries.
-func hammerLab(e *framework.Env, sc *Scenario, run Run) *hammer.Result {
+// the counts as report entries. ctx ends on Ctrl-C: the workers stop within
+// a second, the range is restored, and the spec fails as interrupted after
+// reporting the counts so far.
+func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run) *hammer.Result {
 	GinkgoHelper()
 	target := e.Lab.HostAddress(0, netcfg.IPv4).Addr()
 	Expect(target.IsValid()).To(BeTrue(), "lab %s has no IPv4 address on its first link", e.Fixture.Name)
@@ -133,13 +135,15 @@ func hammerLab(e *framework.Env, sc *Scenario, run Run) *hammer.Result {
 		cfg.Netns, cfg.PortRange = "", sc.WindowsRange.PortRange()
 	}
 	e.Step("hammering %s (%s) through ports %s", cfg.Target, run, cfg.PortRange)
-	res, err := hammer.Run(context.Background(), cfg)
+	res, err := hammer.Run(ctx, cfg)
 	if errors.Is(err, netcfg.ErrUnsupported) {
 		Skip(err.Error())
 	}
+	if res != nil {
+		e.Step("after %d attempts", res.Attempts)
+		report(run, res)
+	}
 	Expect(err).NotTo(HaveOccurred())
-	e.Step("after %d attempts", res.Attempts)
-	report(run, res)
 	return res
 }
 
