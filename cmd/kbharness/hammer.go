@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -30,6 +31,8 @@ Churns TCP connections (connect, optional payload, close) against a listener
 of its own bound only to the target, classifies every outcome and prints a
 progress line a second and a summary. The KB2901197 signature is any
 EADDRINUSE/WSAEADDRINUSE (or Tcpip event 4227 on Windows): exit code 1.
+Exit code 2 on bad usage or input: a flag out of its bounds (each flag
+gives them), a --lab fixture that does not load.
 
 The target must be loopback or lie in a lab prefix (--allow, or the lab's
 own addresses with --lab). --range narrows the dynamic port range for the
@@ -46,14 +49,14 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	netns := fs.String("netns", "", "Linux: hammer inside this existing namespace (name under /run/netns or a path)")
 	target := fs.String("target", "", "listener address ADDR or ADDR:PORT (default: the lab host's address with --lab, else 127.0.0.1)")
 	allow := fs.String("allow", "", "comma-separated lab prefixes a non-loopback target may lie in (documentation ranges only)")
-	workers := fs.Int("workers", 2, "concurrent clients")
-	count := fs.Int("count", 0, "connection attempts (0: bounded by --duration only)")
-	duration := fs.Duration("duration", 10*time.Second, "time bound of the run (max "+hammer.MaxDuration.String()+")")
+	workers := fs.Int("workers", 2, fmt.Sprintf("concurrent clients, 1 to %d", hammer.MaxWorkers))
+	count := fs.Int("count", 0, fmt.Sprintf("connection attempts, 0 to %d (0: bounded by --duration only)", hammer.MaxCount))
+	duration := fs.Duration("duration", 10*time.Second, "time bound of the run, 0 to "+fixtures.FormatDuration(hammer.MaxDuration)+" (0: bounded by --count, at most "+fixtures.FormatDuration(hammer.MaxDuration)+")")
 	mode := fs.String("mode", string(hammer.ModeConnect), "local port choice: "+joinModes())
 	closeOrder := fs.String("close", string(hammer.CloseClientFirst), "who closes first: client-first, server-first, abortive")
-	payload := fs.Int("payload", 0, "bytes each client sends after connecting")
-	timeout := fs.Duration("timeout", hammer.DefaultTimeout, "bound of each connect and read")
-	portRange := fs.String("range", "", "dynamic port range LO-HI for the run (Linux: in the namespace; Windows: netsh, num >= 255)")
+	payload := fs.Int("payload", 0, fmt.Sprintf("bytes each client sends after connecting, 0 to %d", hammer.MaxPayload))
+	timeout := fs.Duration("timeout", hammer.DefaultTimeout, "bound of each connect and read, 0 to "+fixtures.FormatDuration(hammer.MaxTimeout)+" (0: "+fixtures.FormatDuration(hammer.DefaultTimeout)+")")
+	portRange := fs.String("range", "", "dynamic port range LO-HI for the run, "+rangeBounds+" (Linux: in the namespace; Windows: netsh)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -63,13 +66,24 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *labName != "" && *netns != "" {
 		return usagef("--lab and --netns exclude each other")
 	}
+	for _, err := range []error{
+		checkInt("--workers", *workers, 1, hammer.MaxWorkers),
+		checkInt("--count", *count, 0, hammer.MaxCount),
+		checkDuration("--duration", *duration, 0, hammer.MaxDuration),
+		checkInt("--payload", *payload, 0, hammer.MaxPayload),
+		checkDuration("--timeout", *timeout, 0, hammer.MaxTimeout),
+	} {
+		if err != nil {
+			return err
+		}
+	}
 	cfg := hammer.Config{
 		Netns: *netns, Workers: *workers, Count: *count, Duration: *duration,
 		Mode: hammer.Mode(*mode), Close: hammer.Close(*closeOrder), Payload: *payload, Timeout: *timeout,
 		Progress: func(p hammer.Progress) { fmt.Fprintln(stdout, p) },
 	}
 	var err error
-	if cfg.PortRange, err = parseRange(*portRange); err != nil {
+	if cfg.PortRange, err = parseRange(*portRange, runtime.GOOS); err != nil {
 		return err
 	}
 	if cfg.Allowed, err = parsePrefixes(*allow); err != nil {
@@ -78,7 +92,7 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *labName != "" {
 		f, err := fixtures.LoadLab(*labName)
 		if err != nil {
-			return err
+			return badInput(err)
 		}
 		l, err := lab.New(ctx, f)
 		if err != nil {
@@ -139,15 +153,26 @@ func parseTarget(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(a, 0), nil
 }
 
-func parseRange(s string) (hammer.PortRange, error) {
+// rangeBounds are the bounds of --range: those of the kernel's
+// ip_local_port_range (LO at least ip_unprivileged_port_start, 1024 in a
+// fresh namespace) and of `netsh int ipv4 set dynamicport` (start >= 1025,
+// num >= 255).
+const rangeBounds = "1024 <= LO <= HI <= 65535 (Windows: LO >= 1025, at least 255 ports)"
+
+// parseRange parses --range LO-HI and checks it against the bounds of goos.
+func parseRange(s, goos string) (hammer.PortRange, error) {
 	if s == "" {
 		return hammer.PortRange{}, nil
 	}
 	lo, hi, ok := strings.Cut(s, "-")
 	l, err1 := strconv.ParseUint(lo, 10, 16)
 	h, err2 := strconv.ParseUint(hi, 10, 16)
-	if !ok || err1 != nil || err2 != nil || l == 0 || h < l {
-		return hammer.PortRange{}, usagef("--range %q: want LO-HI with 1 <= LO <= HI <= 65535", s)
+	least := uint64(1024)
+	if goos == "windows" {
+		least = 1025
+	}
+	if !ok || err1 != nil || err2 != nil || l < least || h < l || (goos == "windows" && h-l+1 < 255) {
+		return hammer.PortRange{}, usagef("--range %q: want LO-HI with %s", s, rangeBounds)
 	}
 	return hammer.PortRange{Lo: uint16(l), Hi: uint16(h)}, nil
 }
@@ -161,6 +186,9 @@ func parsePrefixes(s string) ([]netip.Prefix, error) {
 		p, err := netip.ParsePrefix(f)
 		if err != nil {
 			return nil, usagef("--allow %q: %v", f, err)
+		}
+		if !fixtures.IsDocumentationPrefix(p) {
+			return nil, usagef("--allow %s is not in a documentation range %v", p, fixtures.DocumentationRanges)
 		}
 		out = append(out, p.Masked())
 	}

@@ -66,7 +66,7 @@ func runLabUp(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	f, err := fixtures.LoadLab(*fixture)
 	if err != nil {
-		return err
+		return badInput(err)
 	}
 	l, err := lab.New(ctx, f)
 	if err != nil {

@@ -13,7 +13,9 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+	"time"
 
+	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -21,7 +23,7 @@ import (
 const (
 	exitOK      = 0
 	exitFailure = 1
-	exitUsage   = 2 // bad usage, or unsupported on this host
+	exitUsage   = 2 // bad usage or input, or unsupported on this host
 )
 
 // command is one `kbharness <name>` subcommand.
@@ -51,6 +53,32 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// inputError is bad input: an input file (a lab fixture, a replay file)
+// that cannot be read, decoded or validated. Exit code 2, as bad usage.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
+
+// badInput marks err, from loading an input file, as bad input (nil stays nil).
+func badInput(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &inputError{err: err}
+}
+
+// isBadInput reports whether err is bad input: marked by badInput, or a
+// fixture error (file, line, field) wherever it comes from.
+func isBadInput(err error) bool {
+	var (
+		ie *inputError
+		fe *fixtures.Error
+		ve *fixtures.FieldError
+	)
+	return errors.As(err, &ie) || errors.As(err, &fe) || errors.As(err, &ve)
 }
 
 func main() {
@@ -86,6 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "kbharness %s: %v (see kbharness %s --help)\n", c.Name, err, c.Name)
 		return exitUsage
+	case isBadInput(err):
+		fmt.Fprintf(stderr, "kbharness %s: bad input: %v\n", c.Name, err)
+		return exitUsage
 	case errors.As(err, &unsup):
 		fmt.Fprintf(stderr, "unsupported on this host: %s: %s\n", unsup.What, unsup.Reason)
 		return exitUsage
@@ -107,7 +138,8 @@ func printUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].Summary)
 	}
 	fmt.Fprintln(w, "\nRun `kbharness <command> --help` for a command's flags.")
-	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 bad usage or unsupported on this host.")
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 failure, 2 bad usage or input (a flag out of its bounds, an input")
+	fmt.Fprintln(w, "file that is missing or does not decode or validate) or unsupported on this host.")
 }
 
 // newFlags returns a flag set that writes its help to stderr and returns
@@ -120,6 +152,22 @@ func newFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// checkInt returns a usage error naming flag when n lies outside [lo, hi].
+func checkInt(flag string, n, lo, hi int) error {
+	if n < lo || n > hi {
+		return usagef("%s %d is out of bounds: want %d to %d", flag, n, lo, hi)
+	}
+	return nil
+}
+
+// checkDuration returns a usage error naming flag when d lies outside [lo, hi].
+func checkDuration(flag string, d, lo, hi time.Duration) error {
+	if d < lo || d > hi {
+		return usagef("%s %s is out of bounds: want %s to %s", flag, fixtures.FormatDuration(d), fixtures.FormatDuration(lo), fixtures.FormatDuration(hi))
+	}
+	return nil
 }
 
 // parseFlags parses args; a flag error becomes a *usageError (the flag
