@@ -6,10 +6,10 @@ package kb287032
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/explore"
 )
 
 // ScenarioFile is the scenario's fixture in the embedded fixtures.
@@ -19,13 +19,15 @@ const ScenarioFile = "scenarios/kb287032.yaml"
 type Scenario struct {
 	// Lab names the lab fixture (two links).
 	Lab string `yaml:"lab" fixture:"required"`
-	// Addresses is how many dynamic IPv4 addresses go alternately on the two adapters.
+	// Addresses is how many dynamic IPv4 addresses go alternately on the
+	// two adapters: 2 to 64.
 	Addresses int `yaml:"addresses" fixture:"required"`
-	// RandomSeeds gives one seeded random removal order each.
+	// RandomSeeds gives one seeded random removal order each: 0 to 16 seeds.
 	RandomSeeds []uint64 `yaml:"randomSeeds"`
-	// Window is how long a step may take to show in the tables.
+	// Window is how long a step may take to show in the tables: 10ms to 5m.
 	Window time.Duration `yaml:"window" fixture:"required"`
-	// Settle is how long the tables must stay right after each removal.
+	// Settle is how long the tables must stay right after each removal:
+	// 0 (no settle check) to 5m.
 	Settle time.Duration `yaml:"settle"`
 	// Explorer is the bounded explorer run.
 	Explorer ExplorerRun `yaml:"explorer" fixture:"required"`
@@ -33,25 +35,37 @@ type Scenario struct {
 
 // ExplorerRun bounds the suite's explorer run.
 type ExplorerRun struct {
-	Seed   uint64 `yaml:"seed"`
-	Steps  int    `yaml:"steps" fixture:"required"`
-	MaxLen int    `yaml:"maxLen"`
+	// Seed is rapid's seed: any value (0: from the clock).
+	Seed uint64 `yaml:"seed"`
+	// Steps is the step budget: 1 to explore.MaxSteps (10,000,000).
+	Steps int `yaml:"steps" fixture:"required"`
+	// MaxLen is the longest sequence: 0 (the explorer's 12) to
+	// explore.MaxSeqLen (100).
+	MaxLen int `yaml:"maxLen"`
 }
+
+// Bounds of the scenario's values.
+const (
+	MinAddresses, MaxAddresses = 2, 64
+	MaxRandomSeeds             = 16
+	MinWindow, MaxWindow       = 10 * time.Millisecond, 5 * time.Minute
+	MaxSettle                  = 5 * time.Minute
+)
 
 // Validate checks the values decoding cannot.
 func (s *Scenario) Validate() error {
 	var errs []error
-	if s.Addresses < 2 || s.Addresses > 64 {
-		errs = append(errs, &fixtures.FieldError{Field: "addresses", Msg: fmt.Sprintf("%d: want 2 to 64", s.Addresses)})
-	}
-	if s.Window <= 0 {
-		errs = append(errs, &fixtures.FieldError{Field: "window", Msg: "must be a positive duration"})
-	}
-	if s.Settle < 0 {
-		errs = append(errs, &fixtures.FieldError{Field: "settle", Msg: "must not be negative"})
-	}
-	if s.Explorer.Steps < 1 {
-		errs = append(errs, &fixtures.FieldError{Field: "explorer.steps", Msg: "must be positive"})
+	for _, err := range []error{
+		fixtures.CheckInt("addresses", s.Addresses, MinAddresses, MaxAddresses),
+		fixtures.CheckLen("randomSeeds", len(s.RandomSeeds), 0, MaxRandomSeeds),
+		fixtures.CheckDuration("window", s.Window, MinWindow, MaxWindow),
+		fixtures.CheckDuration("settle", s.Settle, 0, MaxSettle),
+		fixtures.CheckInt("explorer.steps", s.Explorer.Steps, 1, explore.MaxSteps),
+		fixtures.CheckInt("explorer.maxLen", s.Explorer.MaxLen, 0, explore.MaxSeqLen),
+	} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -18,21 +18,26 @@ type Scenario struct {
 	// Lab names the lab topology; the target is its host's first IPv4
 	// address on the first link.
 	Lab string `yaml:"lab" fixture:"required"`
-	// Workers is the number of concurrent clients per run.
+	// Workers is the number of concurrent clients per run: 1 to
+	// hammer.MaxWorkers (64).
 	Workers int `yaml:"workers" fixture:"required"`
-	// Count is the number of connection attempts per run.
+	// Count is the number of connection attempts per run: 1 to
+	// hammer.MaxCount (5,000,000).
 	Count int `yaml:"count" fixture:"required"`
-	// Duration bounds each run in time.
+	// Duration bounds each run in time: 1s to hammer.MaxDuration (10m).
 	Duration time.Duration `yaml:"duration" fixture:"required"`
-	// LinuxRange is ip_local_port_range in the lab namespace.
+	// LinuxRange is ip_local_port_range in the lab namespace:
+	// 1024 <= lo <= hi <= 65535 (lo at least ip_unprivileged_port_start).
 	LinuxRange Range `yaml:"linuxRange" fixture:"required"`
-	// WindowsRange is the netsh dynamicport range (num >= 255).
+	// WindowsRange is the netsh dynamicport range: 1025 <= lo <= hi <= 65535,
+	// at least 255 ports (netsh's start >= 1025, num >= 255).
 	WindowsRange Range `yaml:"windowsRange" fixture:"required"`
 	// Production is the run that must show zero EADDRINUSE.
 	Production Run `yaml:"production" fixture:"required"`
 	// Positive is the Linux positive control (EADDRINUSE expected).
 	Positive Run `yaml:"positive" fixture:"required"`
-	// Negative are the Linux negative controls (zero EADDRINUSE expected).
+	// Negative are the Linux negative controls (zero EADDRINUSE expected):
+	// 0 to 16 runs.
 	Negative []Run `yaml:"negative" fixture:"required"`
 }
 
@@ -53,24 +58,35 @@ type Run struct {
 
 func (r Run) String() string { return fmt.Sprintf("%s/%s", r.Mode, r.Close) }
 
+// MaxNegative is the most negative controls the scenario may list.
+const MaxNegative = 16
+
 // Validate checks the values against the hammer's limits.
 func (s *Scenario) Validate() error {
 	var errs []error
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, &fixtures.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	if s.Workers < 1 || s.Workers > hammer.MaxWorkers {
-		bad("workers", "%d out of 1..%d", s.Workers, hammer.MaxWorkers)
+	for _, err := range []error{
+		fixtures.CheckInt("workers", s.Workers, 1, hammer.MaxWorkers),
+		fixtures.CheckInt("count", s.Count, 1, hammer.MaxCount),
+		fixtures.CheckDuration("duration", s.Duration, time.Second, hammer.MaxDuration),
+		fixtures.CheckLen("negative", len(s.Negative), 0, MaxNegative),
+	} {
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
-	if s.Count < 1 || s.Count > hammer.MaxCount {
-		bad("count", "%d out of 1..%d", s.Count, hammer.MaxCount)
-	}
-	if s.Duration <= 0 || s.Duration > hammer.MaxDuration {
-		bad("duration", "%s out of (0, %s]", s.Duration, hammer.MaxDuration)
-	}
-	for field, r := range map[string]Range{"linuxRange": s.LinuxRange, "windowsRange": s.WindowsRange} {
-		if r.Lo == 0 || r.Hi < r.Lo {
-			bad(field, "%d-%d is not a range", r.Lo, r.Hi)
+	for _, r := range []struct {
+		field string
+		r     Range
+		lo    uint16
+	}{{"linuxRange", s.LinuxRange, 1024}, {"windowsRange", s.WindowsRange, 1025}} {
+		switch {
+		case r.r.Hi < r.r.Lo:
+			bad(r.field, "%d-%d is not a range", r.r.Lo, r.r.Hi)
+		case r.r.Lo < r.lo:
+			bad(r.field, "%d-%d starts below %d", r.r.Lo, r.r.Hi, r.lo)
 		}
 	}
 	if n := s.WindowsRange.PortRange().Size(); n < 255 {

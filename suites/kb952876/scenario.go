@@ -6,6 +6,7 @@
 package kb952876
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -18,41 +19,68 @@ import (
 const ScenarioFile = "scenarios/kb952876.yaml"
 
 // Scenario is the decoded fixture; fixtures/scenarios/kb952876.yaml
-// documents each field.
+// documents each field, and each field's comment here gives its bounds.
 type Scenario struct {
-	Interface     string           `yaml:"interface" fixture:"required"`
-	Gateway       netip.Addr       `yaml:"gateway" fixture:"required"`
-	Routes        int              `yaml:"routes" fixture:"required"`
-	Base          netip.Prefix     `yaml:"base" fixture:"required"`
-	Window        int              `yaml:"window" fixture:"required"`
-	Mechanism     netcfg.Mechanism `yaml:"mechanism" fixture:"required"`
-	Timeout       time.Duration    `yaml:"timeout" fixture:"required"`
-	QueryInterval time.Duration    `yaml:"queryInterval" fixture:"required"`
-	Cycles        int              `yaml:"cycles"`
+	Interface string     `yaml:"interface" fixture:"required"`
+	Gateway   netip.Addr `yaml:"gateway" fixture:"required"`
+	// Routes is how many persistent /32 routes are churned: 1 to 100,000,
+	// and no more than Base holds.
+	Routes int `yaml:"routes" fixture:"required"`
+	// Base is where the routes are taken from, inside 198.18.0.0/15.
+	Base netip.Prefix `yaml:"base" fixture:"required"`
+	// Window is how many churned routes exist at once: 1 to Routes, at
+	// most 10,000.
+	Window    int              `yaml:"window" fixture:"required"`
+	Mechanism netcfg.Mechanism `yaml:"mechanism" fixture:"required"`
+	// Timeout bounds every service request and wait: 1s to 5m.
+	Timeout time.Duration `yaml:"timeout" fixture:"required"`
+	// QueryInterval is the gap between two service queries: 10ms to 1m.
+	QueryInterval time.Duration `yaml:"queryInterval" fixture:"required"`
+	// Cycles is how many stop/start cycles run: 0 to 100.
+	Cycles int `yaml:"cycles"`
 }
+
+// Bounds of the scenario's values (documented on each field).
+const (
+	MaxRoutes                          = 100_000
+	MaxWindow                          = 10_000
+	MinTimeout, MaxTimeout             = time.Second, 5 * time.Minute
+	MinQueryInterval, MaxQueryInterval = 10 * time.Millisecond, time.Minute
+	MaxCycles                          = 100
+)
 
 // benchRange is 198.18.0.0/15, where bulk routes go.
 var benchRange = netip.MustParsePrefix("198.18.0.0/15")
 
 // Validate checks values the YAML types cannot.
 func (s *Scenario) Validate() error {
-	switch {
-	case s.Routes <= 0:
-		return &fixtures.FieldError{Field: "routes", Msg: "must be positive"}
-	case s.Window <= 0:
-		return &fixtures.FieldError{Field: "window", Msg: "must be positive"}
-	case !benchRange.Contains(s.Base.Addr()) || s.Base.Bits() < benchRange.Bits():
-		return &fixtures.FieldError{Field: "base", Msg: fmt.Sprintf("%s is not inside %s", s.Base, benchRange)}
-	case s.Routes > 1<<(32-s.Base.Bits()):
-		return &fixtures.FieldError{Field: "routes", Msg: fmt.Sprintf("%d routes do not fit in %s", s.Routes, s.Base)}
-	case !fixtures.IsDocumentation(s.Gateway):
-		return &fixtures.FieldError{Field: "gateway", Msg: fmt.Sprintf("%s is not a documentation address", s.Gateway)}
-	case s.Mechanism != netcfg.RouteExe && s.Mechanism != netcfg.Netsh:
-		return &fixtures.FieldError{Field: "mechanism", Msg: fmt.Sprintf("%q: want route.exe or netsh (they write the persistent store)", s.Mechanism)}
-	case s.Timeout <= 0 || s.QueryInterval <= 0:
-		return &fixtures.FieldError{Field: "timeout", Msg: "timeout and queryInterval must be positive durations"}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &fixtures.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
-	return nil
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	add(fixtures.CheckInt("routes", s.Routes, 1, MaxRoutes))
+	add(fixtures.CheckInt("window", s.Window, 1, max(1, min(MaxWindow, s.Routes))))
+	switch {
+	case !benchRange.Contains(s.Base.Addr()) || s.Base.Bits() < benchRange.Bits():
+		bad("base", "%s is not inside %s", s.Base, benchRange)
+	case s.Routes > 1<<(32-s.Base.Bits()):
+		bad("routes", "%d routes do not fit in %s", s.Routes, s.Base)
+	}
+	if !fixtures.IsDocumentation(s.Gateway) {
+		bad("gateway", "%s is not a documentation address", s.Gateway)
+	}
+	if s.Mechanism != netcfg.RouteExe && s.Mechanism != netcfg.Netsh {
+		bad("mechanism", "%q: want route.exe or netsh (they write the persistent store)", s.Mechanism)
+	}
+	add(fixtures.CheckDuration("timeout", s.Timeout, MinTimeout, MaxTimeout))
+	add(fixtures.CheckDuration("queryInterval", s.QueryInterval, MinQueryInterval, MaxQueryInterval))
+	add(fixtures.CheckInt("cycles", s.Cycles, 0, MaxCycles))
+	return errors.Join(errs...)
 }
 
 // LoadScenario decodes and checks the embedded scenario fixture.

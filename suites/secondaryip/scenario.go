@@ -4,6 +4,7 @@
 package secondaryip
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -17,9 +18,14 @@ const ScenarioFile = "scenarios/secondary-ip-route-loss.yaml"
 
 // Scenario is the decoded scenario fixture; the YAML documents each field.
 type Scenario struct {
-	Lab      string        `yaml:"lab" fixture:"required"`    // lab fixture to run on
-	Window   time.Duration `yaml:"window" fixture:"required"` // how long the route must survive each delete
-	Families []FamilyCase  `yaml:"families" fixture:"required"`
+	// Lab is the lab fixture to run on.
+	Lab string `yaml:"lab" fixture:"required"`
+	// Window is how long the route must survive each delete (the change
+	// events are watched this long): 10ms to 5m.
+	Window time.Duration `yaml:"window" fixture:"required"`
+	// Families are the cases, one per address family: 1 or 2 entries,
+	// ipv4 and ipv6 once each at most.
+	Families []FamilyCase `yaml:"families" fixture:"required"`
 }
 
 // FamilyCase is the scenario's data for one address family.
@@ -27,33 +33,59 @@ type FamilyCase struct {
 	Family     string         `yaml:"family" fixture:"required"` // "ipv4" or "ipv6"
 	Interface  string         `yaml:"interface" fixture:"required"`
 	Gateway    netip.Addr     `yaml:"gateway" fixture:"required"`
-	Additional []netip.Prefix `yaml:"additional" fixture:"required"`
+	Additional []netip.Prefix `yaml:"additional" fixture:"required"` // 1 to MaxAdditional addresses
 }
+
+// Bounds of the scenario's values.
+const (
+	MinWindow     = 10 * time.Millisecond
+	MaxWindow     = 5 * time.Minute
+	MaxAdditional = 16
+)
 
 // Validate checks values the YAML types cannot; Decode gives each error the
 // line of its field.
 func (s *Scenario) Validate() error {
-	if s.Window <= 0 {
-		return &fixtures.FieldError{Field: "window", Msg: "must be a positive duration"}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, &fixtures.FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.Window <= 0 {
+		bad("window", "must be a positive duration")
+	} else {
+		add(fixtures.CheckDuration("window", s.Window, MinWindow, MaxWindow))
+	}
+	add(fixtures.CheckLen("families", len(s.Families), 1, 2))
+	seen := map[string]bool{}
 	for i, f := range s.Families {
 		field := func(name string) string { return fmt.Sprintf("families[%d].%s", i, name) }
-		if f.Family != "ipv4" && f.Family != "ipv6" {
-			return &fixtures.FieldError{Field: field("family"), Msg: fmt.Sprintf("%q is not ipv4 or ipv6", f.Family)}
+		switch {
+		case f.Family != "ipv4" && f.Family != "ipv6":
+			bad(field("family"), "%q is not ipv4 or ipv6", f.Family)
+		case seen[f.Family]:
+			bad(field("family"), "%s given twice", f.Family)
 		}
+		seen[f.Family] = true
 		if !fixtures.IsDocumentation(f.Gateway) {
-			return &fixtures.FieldError{Field: field("gateway"), Msg: fmt.Sprintf("%s is not a documentation address", f.Gateway)}
+			bad(field("gateway"), "%s is not a documentation address", f.Gateway)
 		}
 		if len(f.Additional) == 0 {
-			return &fixtures.FieldError{Field: field("additional"), Msg: "at least one address needed"}
+			bad(field("additional"), "at least one address needed")
+		} else {
+			add(fixtures.CheckLen(field("additional"), len(f.Additional), 1, MaxAdditional))
 		}
 		for j, a := range f.Additional {
 			if !fixtures.IsDocumentationPrefix(a) {
-				return &fixtures.FieldError{Field: fmt.Sprintf("%s[%d]", field("additional"), j), Msg: fmt.Sprintf("%s is not in a documentation range", a)}
+				bad(fmt.Sprintf("%s[%d]", field("additional"), j), "%s is not in a documentation range", a)
 			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // LoadScenario decodes and checks the embedded scenario fixture.
