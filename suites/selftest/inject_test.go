@@ -1,7 +1,6 @@
-package suites
+package selftest
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,15 +48,17 @@ var injectedDefects = []injectedDefect{
 	},
 }
 
+// TestInjectedDefectsTurnSuitesRed runs the suite binary once per injector.
+// The child gets none of this process's KBHARNESS_ settings: an attach
+// target inherited from the user's shell would expose a real host to the
+// injector.
 func TestInjectedDefectsTurnSuitesRed(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("requires root: creates network namespaces")
-	}
+	skipUnlessRoot(t)
 	for _, d := range injectedDefects {
 		t.Run(d.injector, func(t *testing.T) {
 			reportDir := t.TempDir()
-			cmd := exec.Command(os.Args[0], "-test.run=^TestSuites$", "-ginkgo.label-filter="+d.labels, "-ginkgo.no-color")
-			cmd.Env = append(os.Environ(), "KBHARNESS_INJECT="+d.injector, "KBHARNESS_REPORT_DIR="+reportDir)
+			cmd := exec.Command(suiteBin, "-ginkgo.label-filter="+d.labels, "-ginkgo.no-color")
+			cmd.Env = childEnv("KBHARNESS_INJECT="+d.injector, "KBHARNESS_REPORT_DIR="+reportDir)
 			out, err := cmd.CombinedOutput()
 			if err == nil {
 				t.Fatalf("suite %q passed with %s injected: its check cannot fail\n%s", d.labels, d.injector, out)
@@ -79,19 +80,4 @@ func TestInjectedDefectsTurnSuitesRed(t *testing.T) {
 			}
 		})
 	}
-}
-
-// labNamespacesOf lists the lab namespaces a process created and left.
-func labNamespacesOf(t *testing.T, pid int) []string {
-	entries, err := os.ReadDir("/run/netns")
-	if err != nil && !os.IsNotExist(err) {
-		t.Fatalf("listing /run/netns: %v", err)
-	}
-	var out []string
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), fmt.Sprintf("kbh-%d-", pid)) {
-			out = append(out, e.Name())
-		}
-	}
-	return out
 }
