@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg/lab"
@@ -106,8 +107,13 @@ func removeLabs(ctx context.Context, all bool, stdout, stderr io.Writer) error {
 	return errors.Join(errs...)
 }
 
+// printRemoved prints what lab cleanup did: "killed pid N ..." lines as
+// they are, and each namespace or state file removed.
 func printRemoved(w io.Writer, removed []string) {
 	for _, r := range removed {
-		fmt.Fprintf(w, "removed %s\n", r)
+		if !strings.HasPrefix(r, "killed ") {
+			r = "removed " + r
+		}
+		fmt.Fprintln(w, r)
 	}
 }

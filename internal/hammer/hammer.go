@@ -125,6 +125,10 @@ type Config struct {
 	// PortRange, if set, is the dynamic port range for the run; the old
 	// range is restored when Run returns. On Linux it needs Netns.
 	PortRange PortRange
+	// BeforeRangeChange, if set, is given the command that restores the
+	// current range before PortRange is applied: a journal records it, so
+	// the range comes back even if this process is killed.
+	BeforeRangeChange func(restore []string) error
 	// CensusEvery is the interval of the local TCP state census (0: one
 	// second; negative: no census).
 	CensusEvery time.Duration

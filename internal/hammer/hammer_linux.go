@@ -494,6 +494,13 @@ func setPortRange(name string, r PortRange) (restore func() error, err error) {
 	return func() error { return write(old) }, nil
 }
 
+// restoreRangeArgv is the command that sets r back, run inside the
+// namespace (`ip netns exec NS sh -c ...`): /proc/sys/net is the reader's
+// namespace's.
+func restoreRangeArgv(r PortRange) []string {
+	return []string{"sh", "-c", fmt.Sprintf("echo '%d %d' > %s", r.Lo, r.Hi, portRangeFile)}
+}
+
 // notInitialNetns fails if name is the namespace this process runs in, or
 // pid 1's when that one is readable.
 func notInitialNetns(name string) error {

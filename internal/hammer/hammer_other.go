@@ -41,3 +41,5 @@ func census(string, netip.AddrPort) (Census, error) { return nil, unsupported() 
 func getPortRange(string) (PortRange, error) { return PortRange{}, unsupported() }
 
 func setPortRange(string, PortRange) (func() error, error) { return nil, unsupported() }
+
+func restoreRangeArgv(PortRange) []string { return nil }

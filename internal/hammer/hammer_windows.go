@@ -337,6 +337,12 @@ func getPortRange(string) (PortRange, error) {
 	return PortRange{Lo: uint16(r.Start), Hi: uint16(r.Start + r.Num - 1)}, nil
 }
 
+// restoreRangeArgv is the netsh command that sets r back.
+func restoreRangeArgv(r PortRange) []string {
+	argv, _ := netsh.SetDynamicPort(netcfg.IPv4, netsh.DynamicPortRange{Start: int(r.Lo), Num: r.Size()})
+	return argv
+}
+
 // setPortRange runs `netsh interface ipv4 set dynamicport tcp start= num=`
 // (host-wide; netsh needs num >= 255) and returns the function that sets
 // the old range back.

@@ -34,6 +34,15 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	res.Target = l.addr
 
 	if !cfg.PortRange.IsZero() {
+		if cfg.BeforeRangeChange != nil {
+			old, err := getPortRange(cfg.Netns)
+			if err == nil {
+				err = cfg.BeforeRangeChange(restoreRangeArgv(old))
+			}
+			if err != nil {
+				return nil, fmt.Errorf("recording how to restore the dynamic port range: %w", err)
+			}
+		}
 		restore, err := setPortRange(cfg.Netns, cfg.PortRange)
 		if err != nil {
 			return nil, fmt.Errorf("narrowing the dynamic port range to %s: %w", cfg.PortRange, err)

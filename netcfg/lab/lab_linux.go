@@ -369,8 +369,16 @@ func (l *Lab) destroy() error {
 		}
 	}
 	if l.owned {
+		var names []string
 		for _, role := range l.Roles() {
-			if err := deleteNamespace(l.Namespaces[role]); err != nil {
+			names = append(names, l.Namespaces[role])
+		}
+		// A process left inside would keep its namespace alive, unnamed.
+		if _, _, err := killInNamespaces(names, KillWindow); err != nil {
+			errs = append(errs, err)
+		}
+		for _, ns := range names {
+			if err := deleteNamespace(ns); err != nil {
 				errs = append(errs, err)
 			}
 		}

@@ -20,6 +20,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/suites/framework/inject"
@@ -120,6 +121,21 @@ func (e *Env) Snapshot() *netcfg.Snapshot {
 	s, err := e.Host.Snapshot(context.Background())
 	Expect(err).NotTo(HaveOccurred(), "taking a snapshot of %s", e.Host.Name())
 	return s
+}
+
+// RecordUndo journals a command that undoes a change made outside Host (a
+// setting such as the dynamic port range) before the change is made; it
+// runs on the lab's host when the spec ends, also after a crash.
+func (e *Env) RecordUndo(undoes string, argv []string) error {
+	return e.Lab.Journal().Record(journal.Op{Kind: journal.Run, Argv: argv, Undoes: undoes})
+}
+
+// RequireBuiltLab skips the spec on a host kbharness did not build (an
+// attached namespace, a Windows lab VM), saying what it needs.
+func (e *Env) RequireBuiltLab(needs string) {
+	if !e.Lab.Owned() {
+		Skip(fmt.Sprintf("needs %s: only labs kbharness builds have them, not %s", needs, e.Lab.ID))
+	}
 }
 
 // RequireMechanism skips the spec when the host cannot use m.

@@ -130,6 +130,9 @@ func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run) *ha
 		Mode:      run.Mode,
 		Close:     run.Close,
 		PortRange: sc.LinuxRange.PortRange(),
+		BeforeRangeChange: func(restore []string) error {
+			return e.RecordUndo("narrow the dynamic port range", restore)
+		},
 	}
 	if runtime.GOOS == "windows" {
 		cfg.Netns, cfg.PortRange = "", sc.WindowsRange.PortRange()

@@ -25,6 +25,7 @@ var _ = Describe("KB943650: multicast forwarding under churn keeps forwarding an
 			sc, err := LoadScenario()
 			Expect(err).NotTo(HaveOccurred())
 			env := framework.NewEnv(sc.Lab)
+			env.RequireBuiltLab("peer namespaces that send and receive the multicast traffic")
 
 			By("looking for a crash marker left by an interrupted run")
 			marker, err := crashmark.DefaultPath(ScenarioID)

@@ -222,6 +222,43 @@ func TestKillAttachedRun(t *testing.T) {
 	}
 }
 
+// TestKillAttachedHammer kills KB2901197's hammer, attached to a host
+// kbharness did not build, while the host's dynamic port range is narrowed:
+// cleanup puts the range back.
+func TestKillAttachedHammer(t *testing.T) {
+	skipUnlessRoot(t)
+	rng := rand.New(rand.NewPCG(killSeed(t), 0))
+	ns := attachedHost(t)
+	portRange := func() string {
+		out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/proc/sys/net/ipv4/ip_local_port_range").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(strings.Fields(string(out)), " ")
+	}
+	before := portRange()
+	env := childEnv("KBHARNESS_NETNS="+ns, "KBHARNESS_STATE_DIR="+t.TempDir(), "KBHARNESS_REPORT_DIR="+t.TempDir())
+	narrowed := 0
+	for i := range 5 {
+		after := time.Duration(rng.Int64N(int64(60 * time.Millisecond)))
+		k := runAndKill(t, "STEP: hammering", after, env, "-ginkgo.label-filter=KB2901197")
+		if !k.wasKilled {
+			continue
+		}
+		if portRange() != before {
+			narrowed++
+		}
+		out := cleanup(t, env)
+		if got := portRange(); got != before {
+			t.Errorf("kill %d (%v into the hammer): port range %q after cleanup, want %q\n%s", i, after, got, before, out)
+		}
+	}
+	t.Logf("5 kills during the attached hammer, %d left the range narrowed, all restored to %q", narrowed, before)
+	if narrowed == 0 {
+		t.Error("no kill left the range narrowed: the test did not exercise the journal")
+	}
+}
+
 // TestKillBuiltLabRun kills the suite binary during KB943650 (an echo
 // responder process in a peer namespace, multicast routing in the host
 // namespace) and KB2901197 (the hammer) at seeded random moments: the
