@@ -27,6 +27,14 @@ func TestSuites(t *testing.T) {
 	RunSpecs(t, "kbharness")
 }
 
+// A bad suite setting (an unknown -kb.inject name, say) fails the run once,
+// here, before any spec builds a lab.
+var _ = BeforeSuite(func() {
+	if err := framework.CheckOptions(); err != nil {
+		Fail(err.Error())
+	}
+})
+
 var _ = ReportAfterSuite("kbharness reports", func(r Report) {
 	dir := framework.Options.ReportDir
 	if dir == "" {

@@ -1,9 +1,15 @@
 package framework
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"runtime"
+	"slices"
 	"strings"
+
+	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
 // Options are the suite binary's own settings. Each flag defaults to an
@@ -27,9 +33,45 @@ func init() {
 	flag.StringVar(&Options.LabDir, "kb.lab-dir", os.Getenv("KBHARNESS_LAB_DIR"),
 		"directory of lab fixtures; NAME.yaml there replaces the embedded lab NAME")
 	flag.StringVar(&Options.Inject, "kb.inject", os.Getenv("KBHARNESS_INJECT"),
-		"comma-separated defect injectors to start in every lab (proof that the suites can fail); see inject.Names()")
+		"comma-separated defect injectors to start in every lab (proof that the suites can fail): "+strings.Join(inject.Names(), ", ")+"; an unknown name fails the run before any lab is built")
 	flag.StringVar(&Options.ReportDir, "kb.report-dir", os.Getenv("KBHARNESS_REPORT_DIR"),
 		"directory for junit.xml, report.json and summary.txt (default: out/reports/<time> under the module root, else ./kbharness-reports/<time>)")
+}
+
+// CheckOptions validates Options before any spec runs: the suite's
+// BeforeSuite calls it, so that a bad setting fails the run once, before a
+// lab is built, instead of failing every spec. Every -kb.inject name must be
+// a registered injector (inject.Names), and injectors need a lab kbharness
+// builds (not -kb.netns, not a Windows host); -kb.lab-dir must be a
+// directory.
+func CheckOptions() error {
+	var errs []error
+	known := inject.Names()
+	names := Injectors()
+	for _, n := range names {
+		if !slices.Contains(known, n) {
+			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT: unknown injector %q (known: %s)", n, strings.Join(known, ", ")))
+		}
+	}
+	if len(names) > 0 {
+		switch {
+		case Options.Netns != "":
+			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.netns / KBHARNESS_NETNS %q: injectors run only in namespace labs kbharness builds, never on an attached host", Options.Netns))
+		case runtime.GOOS == "windows":
+			errs = append(errs, errors.New("-kb.inject / KBHARNESS_INJECT on Windows: injectors run only in namespace labs kbharness builds (Linux)"))
+		}
+	}
+	if d := Options.LabDir; d != "" {
+		if st, err := os.Stat(d); err != nil {
+			errs = append(errs, fmt.Errorf("-kb.lab-dir / KBHARNESS_LAB_DIR: %w", err))
+		} else if !st.IsDir() {
+			errs = append(errs, fmt.Errorf("-kb.lab-dir / KBHARNESS_LAB_DIR %s: not a directory", d))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("bad kbharness suite settings (nothing was run):\n%w", err)
+	}
+	return nil
 }
 
 // Injectors returns the injector names asked for with -kb.inject.
