@@ -33,6 +33,51 @@ func DefaultDir(t time.Time) string {
 	return filepath.Join("kbharness-reports", stamp)
 }
 
+// Hint says how to choose where reports go.
+const Hint = "set -kb.report-dir or KBHARNESS_REPORT_DIR to a writable directory"
+
+// Place creates and returns the directory a run started at t writes its
+// reports to: dir when the run names one (-kb.report-dir or
+// KBHARNESS_REPORT_DIR), else DefaultDir(t). A directory the run names must
+// be writable: if not, Place fails with Hint. The default may not be (a
+// non-root run under an out/ a root run created): then Place falls back to
+// a new directory under os.TempDir() and returns, in note, what happened,
+// where the reports go and Hint; the run goes on.
+func Place(dir string, t time.Time) (string, string, error) {
+	return place(dir, DefaultDir(t))
+}
+
+func place(dir, def string) (got, note string, err error) {
+	if dir != "" {
+		if err := writable(dir); err != nil {
+			return "", "", fmt.Errorf("report directory %s (-kb.report-dir / KBHARNESS_REPORT_DIR): %w; %s", dir, err, Hint)
+		}
+		return dir, "", nil
+	}
+	err = writable(def)
+	if err == nil {
+		return def, "", nil
+	}
+	fallback, ferr := os.MkdirTemp("", "kbharness-reports-"+filepath.Base(def)+"-")
+	if ferr != nil {
+		return "", "", fmt.Errorf("report directory %s: %w; falling back under %s: %v; %s", def, err, os.TempDir(), ferr, Hint)
+	}
+	return fallback, fmt.Sprintf("cannot write reports to %s (%v); writing them to %s instead; %s", def, err, fallback, Hint), nil
+}
+
+// writable creates dir if need be and checks that a file can be created in it.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".kbharness-probe-*")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 func moduleRoot() (string, bool) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -50,10 +95,11 @@ func moduleRoot() (string, bool) {
 	}
 }
 
-// Write writes junit.xml, report.json and summary.txt for r into dir.
+// Write writes junit.xml, report.json and summary.txt for r into dir (see
+// Place for choosing dir).
 func Write(r types.Report, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating report directory: %w", err)
+		return fmt.Errorf("creating report directory: %w; %s", err, Hint)
 	}
 	if err := reporters.GenerateJUnitReport(r, filepath.Join(dir, "junit.xml")); err != nil {
 		return fmt.Errorf("writing JUnit report: %w", err)
@@ -117,6 +163,12 @@ func WriteSummary(w io.Writer, r types.Report) {
 		}
 	}
 	fmt.Fprintf(w, "kbharness run %s, %s, %d specs\n", r.StartTime.Format(time.RFC3339), r.RunTime.Round(time.Millisecond), len(r.SpecReports))
+	for _, s := range r.SpecReports {
+		// A failed BeforeSuite (bad settings, say) skips every spec.
+		if s.LeafNodeType.Is(types.NodeTypesForSuiteLevelNodes) && s.State.Is(types.SpecStateFailureStates) {
+			fmt.Fprintf(w, "FAIL [%s] %s\n", s.LeafNodeType, strings.ReplaceAll(strings.TrimSpace(s.Failure.Message), "\n", "\n  "))
+		}
+	}
 	if len(injectors) > 0 {
 		fmt.Fprintf(w, "injected defects: %s (red is the expected outcome)\n", strings.Join(sortedKeys(injectors), ", "))
 	}

@@ -60,3 +60,33 @@ func TestWriteProducesEveryFile(t *testing.T) {
 		}
 	}
 }
+
+// With a writable default or a named directory, Place uses it and says nothing.
+func TestPlaceUsesWritableDirectories(t *testing.T) {
+	named := filepath.Join(t.TempDir(), "named")
+	def := filepath.Join(t.TempDir(), "out", "reports", "20261129-120000")
+	for _, tc := range []struct{ dir, want string }{{named, named}, {"", def}} {
+		got, note, err := place(tc.dir, def)
+		if err != nil || got != tc.want || note != "" {
+			t.Errorf("place(%q, %q) = %q, %q, %v; want %q, no note", tc.dir, def, got, note, err, tc.want)
+		}
+		if st, err := os.Stat(got); err != nil || !st.IsDir() {
+			t.Errorf("%s not created: %v", got, err)
+		}
+	}
+}
+
+// A failed BeforeSuite skips every spec: the summary says why.
+func TestSummaryShowsSuiteLevelFailures(t *testing.T) {
+	r := types.Report{SpecReports: types.SpecReports{{
+		LeafNodeType: types.NodeTypeBeforeSuite,
+		State:        types.SpecStateFailed,
+		Failure:      types.Failure{Message: "bad kbharness suite settings (nothing was run):\n-kb.inject / KBHARNESS_INJECT: unknown injector \"nosuch\""},
+	}}}
+	var b strings.Builder
+	WriteSummary(&b, r)
+	want := "FAIL [BeforeSuite] bad kbharness suite settings (nothing was run):\n  -kb.inject / KBHARNESS_INJECT: unknown injector \"nosuch\"\n"
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+}

@@ -35,11 +35,17 @@ var _ = BeforeSuite(func() {
 	}
 })
 
+// Reports go to -kb.report-dir, else the default directory; when the
+// default is not writable (a non-root run under a root-owned out/), to a
+// directory under the system's temporary directory, with a note saying so
+// and how to choose: the run still passes.
 var _ = ReportAfterSuite("kbharness reports", func(r Report) {
-	dir := framework.Options.ReportDir
-	if dir == "" {
-		dir = reports.DefaultDir(time.Now())
+	dir, note, err := reports.Place(framework.Options.ReportDir, time.Now())
+	if note != "" {
+		fmt.Fprintf(GinkgoWriter, "%s\n", note)
+		fmt.Printf("kbharness: %s\n", note)
 	}
+	Expect(err).NotTo(HaveOccurred())
 	Expect(reports.Write(r, dir)).To(Succeed())
 	fmt.Fprintf(GinkgoWriter, "reports written to %s (%v)\n", dir, reports.Files)
 	fmt.Printf("kbharness: reports written to %s\n", dir)
