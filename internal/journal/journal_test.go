@@ -98,6 +98,27 @@ func (h *fakeHost) DeleteRoute(_ context.Context, _ netcfg.Mechanism, r netcfg.R
 	return nil
 }
 
+// testDir is t.TempDir emptied with os.Remove: under Wine, Go's
+// os.RemoveAll (which t.TempDir's cleanup uses) fails with "Invalid
+// function" on every entry, while os.Remove works.
+func testDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "journal-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		entries, _ := filepath.Glob(filepath.Join(dir, "*", "*"))
+		more, _ := filepath.Glob(filepath.Join(dir, "*"))
+		for _, p := range append(append(entries, more...), dir) {
+			if err := os.Remove(p); err != nil {
+				t.Errorf("removing %s: %v", p, err)
+			}
+		}
+	})
+	return dir
+}
+
 var (
 	base  = netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Interface: "lan0"}
 	extra = netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.21/24"), Interface: "lan0"}
@@ -140,7 +161,7 @@ func change(t *testing.T, h netcfg.Host) {
 
 func TestUndoRestoresTheBaselineAndNeverTouchesIt(t *testing.T) {
 	fake := newFake()
-	j, err := New(t.TempDir(), "netns:test", snap(t, fake))
+	j, err := New(testDir(t), "netns:test", snap(t, fake))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +197,7 @@ func TestUndoRestoresTheBaselineAndNeverTouchesIt(t *testing.T) {
 
 func TestNoChangeWithoutItsInverse(t *testing.T) {
 	fake := newFake()
-	j, err := New(t.TempDir(), "netns:test", snap(t, fake))
+	j, err := New(testDir(t), "netns:test", snap(t, fake))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +213,7 @@ func TestNoChangeWithoutItsInverse(t *testing.T) {
 func die(j *Journal) { j.file.Close() }
 
 func TestRecoverReplaysDeadOwnersOnly(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	fake := newFake()
 	baseline := snap(t, fake)
 	dead, err := New(dir, "netns:test", baseline)
@@ -236,7 +257,7 @@ func TestRecoverReplaysDeadOwnersOnly(t *testing.T) {
 }
 
 func TestRecoveryKilledMidwayIsRecoveredByTheNext(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	fake := newFake()
 	baseline := snap(t, fake)
 	j, err := New(dir, "netns:test", baseline)
@@ -266,7 +287,7 @@ func TestRecoveryKilledMidwayIsRecoveredByTheNext(t *testing.T) {
 }
 
 func TestRecoverReportsResidualAndGoneTargets(t *testing.T) {
-	dir := t.TempDir()
+	dir := testDir(t)
 	fake := newFake()
 	j, err := New(dir, "netns:gone", snap(t, fake))
 	if err != nil {
@@ -344,7 +365,7 @@ func TestParse(t *testing.T) {
 
 func TestJournalFileIsDurableBeforeTheChange(t *testing.T) {
 	fake := newFake()
-	j, err := New(t.TempDir(), "netns:test", snap(t, fake))
+	j, err := New(testDir(t), "netns:test", snap(t, fake))
 	if err != nil {
 		t.Fatal(err)
 	}
