@@ -310,3 +310,37 @@ func tail(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestInjectorsRefusedOnAttachedHosts: asked for an injector while attached
+// to a host kbharness did not build, the run refuses it and the host keeps
+// its own routes.
+func TestInjectorsRefusedOnAttachedHosts(t *testing.T) {
+	skipUnlessRoot(t)
+	ns := attachedHost(t)
+	baseline := snapshotOf(t, ns)
+	cmd := exec.Command(suiteBin, "-ginkgo.label-filter=secondary-ip-route-loss && netlink", "-ginkgo.no-color")
+	cmd.Env = childEnv("KBHARNESS_NETNS="+ns, "KBHARNESS_INJECT=secondary-ip-route-loss",
+		"KBHARNESS_STATE_DIR="+t.TempDir(), "KBHARNESS_REPORT_DIR="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("an injector ran against an attached host:\n%s", tail(string(out)))
+	}
+	if !strings.Contains(string(out), "injectors run only in namespace labs") {
+		t.Errorf("the refusal does not say why:\n%s", tail(string(out)))
+	}
+	if d := netcfg.Diff(baseline, snapshotOf(t, ns)); !d.Empty() {
+		t.Errorf("the attached host changed:\n%s", d)
+	}
+}
+
+// TestChildrenNeverInheritTheTarget: the self-test's children run on labs
+// they build, whatever the caller's environment points at.
+func TestChildrenNeverInheritTheTarget(t *testing.T) {
+	t.Setenv("KBHARNESS_NETNS", "someones-host")
+	t.Setenv("KBHARNESS_LAB_DIR", "/elsewhere")
+	for _, kv := range childEnv("KBHARNESS_INJECT=stall") {
+		if strings.HasPrefix(kv, "KBHARNESS_") && kv != "KBHARNESS_INJECT=stall" {
+			t.Errorf("child inherits %s", kv)
+		}
+	}
+}
