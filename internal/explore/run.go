@@ -28,7 +28,7 @@ type Options struct {
 	Seed   uint64        // rapid's seed; 0 picks one from the clock (reported in Result)
 	Steps  int           // step budget of the exploration (shrinking comes on top)
 	MaxLen int           // longest sequence; default 12
-	// Universe is what may change; its zero value is NewUniverse(Lab, 2, 1,
+	// Universe is what may change; its zero value is DefaultUniverse(Lab,
 	// the host's mechanisms).
 	Universe Universe
 	// Inject starts the defect injectors on a lab (the lab under test and
@@ -492,7 +492,7 @@ func (r *runner) universe() (Universe, error) {
 	if len(r.opts.Universe.Addresses)+len(r.opts.Universe.Routes) > 0 {
 		return r.opts.Universe, nil
 	}
-	return NewUniverse(r.opts.Lab, 2, 1, r.lab.Host.Capabilities().Mechanisms)
+	return DefaultUniverse(r.opts.Lab, r.lab.Host.Capabilities().Mechanisms)
 }
 
 // Explore runs rapid over operation sequences on a fresh lab until the step
