@@ -13,6 +13,7 @@ import (
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/hammer"
+	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
 )
@@ -43,10 +44,10 @@ Examples (Linux, as root):
   kbharness hammer --lab default --mode bind-connect --range 40000-40255 --count 3000
   kbharness hammer --lab default --mode connect --range 40000-40255 --duration 5s`
 
-func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("hammer", hammerUsage, stderr)
 	labName := fs.String("lab", "", "build this lab ("+strings.Join(fixtures.LabNames(), ", ")+" or a YAML path) and hammer its host address; removed afterwards")
-	netns := fs.String("netns", "", "Linux: hammer inside this existing namespace (name under /run/netns or a path)")
+	netns := fs.String("netns", "", "Linux: hammer inside this existing namespace (name under /run/netns); a --range change there is journaled and undone, also after a crash (kbharness cleanup)")
 	target := fs.String("target", "", "listener address ADDR or ADDR:PORT (default: the lab host's address with --lab, else 127.0.0.1)")
 	allow := fs.String("allow", "", "comma-separated lab prefixes a non-loopback target may lie in (documentation ranges only)")
 	workers := fs.Int("workers", 2, fmt.Sprintf("concurrent clients, 1 to %d", hammer.MaxWorkers))
@@ -82,7 +83,6 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		Mode: hammer.Mode(*mode), Close: hammer.Close(*closeOrder), Payload: *payload, Timeout: *timeout,
 		Progress: func(p hammer.Progress) { fmt.Fprintln(stdout, p) },
 	}
-	var err error
 	if cfg.PortRange, err = parseRange(*portRange, runtime.GOOS); err != nil {
 		return err
 	}
@@ -110,6 +110,20 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		fmt.Fprintf(stdout, "lab %s: hammering in namespace %s\n", l.ID, cfg.Netns)
 	}
+	if target := hostTarget(*netns, cfg.PortRange); target != "" {
+		// A host kbharness did not build: the range change is journaled.
+		l, err := lab.AttachTarget(ctx, target)
+		if err != nil {
+			return err
+		}
+		for _, r := range l.Recovered {
+			fmt.Fprintf(stdout, "recovered a dead run's changes: %s", r)
+		}
+		defer func() { err = errors.Join(err, l.Close()) }()
+		cfg.BeforeRangeChange = func(restore []string) error {
+			return l.Journal().Record(journal.Op{Kind: journal.Run, Argv: restore, Undoes: "narrow the dynamic port range to " + cfg.PortRange.String()})
+		}
+	}
 	if *target == "" {
 		*target = "127.0.0.1"
 	}
@@ -130,6 +144,19 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("KB2901197 signature seen")
 	}
 	return nil
+}
+
+// hostTarget names the host kbharness did not build that the run changes,
+// "" if none: the namespace given with --netns, or on Windows the machine
+// itself when --range changes its dynamic port range.
+func hostTarget(netns string, r hammer.PortRange) string {
+	switch {
+	case netns != "":
+		return "netns:" + netns
+	case runtime.GOOS == "windows" && !r.IsZero():
+		return "local"
+	}
+	return ""
 }
 
 func joinModes() string {

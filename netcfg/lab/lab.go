@@ -107,6 +107,29 @@ func (l *Lab) finish(ctx context.Context) error {
 	return errors.Join(err, l.journal.Close())
 }
 
+// AttachTarget opens a host kbharness did not build ("netns:NAME" on Linux,
+// "local" on Windows) without a lab fixture, for tools that change it
+// outside the suites (kbharness hammer --netns, or --range on Windows).
+// Dead runs' journals for it are replayed first (see Recovered); every
+// change made through Host or recorded in Journal is undone by Close, which
+// then checks the baseline.
+func AttachTarget(ctx context.Context, target string) (*Lab, error) {
+	_, name, _ := strings.Cut(target, ":")
+	l := &Lab{ID: target, Fixture: &fixtures.Lab{Name: target}, Namespaces: map[string]string{HostRole: name}}
+	if err := l.recoverDead(ctx, target); err != nil {
+		return nil, fmt.Errorf("attaching to %s: %w", target, err)
+	}
+	t, err := OpenTarget(ctx, target)
+	if err != nil {
+		return nil, fmt.Errorf("attaching to %s: %w", target, err)
+	}
+	if err := l.startJournal(ctx, target, t); err != nil {
+		t.Host.Close()
+		return nil, fmt.Errorf("attaching to %s: %w", target, err)
+	}
+	return l, nil
+}
+
 // recoverDead replays the journals that dead runs left for target, and
 // fails if one leaves the target different from that run's baseline.
 func (l *Lab) recoverDead(ctx context.Context, target string) error {
