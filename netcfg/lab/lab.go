@@ -1,7 +1,9 @@
 // Package lab builds kbharness's namespace labs on Linux: the host under test
 // and its peers, each in a network namespace kbharness creates itself, joined
 // by veth and addressed from a fixtures.Lab. It can instead attach to an
-// existing namespace, touching only the interfaces the fixture names.
+// existing namespace, touching only the interfaces the fixture names; there,
+// and on the Windows lab VM, every change goes through an undo journal
+// (internal/journal) that a crashed run's successor replays.
 //
 // Lab namespaces are named "kbh-<pid>-<rand6>-<role>". A run killed with
 // kill -9 leaves its namespaces behind; New and Cleanup remove those whose
