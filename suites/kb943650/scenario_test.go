@@ -1,67 +1,22 @@
 package kb943650
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
-	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/fixtures/fixturetest"
 )
 
 // Every duration and count of the scenario has bounds; a value outside them
 // is an error naming file, line and field.
 func TestScenarioBounds(t *testing.T) {
-	text, err := fixtures.ReadEmbedded(ScenarioFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	decode := func(file string, data []byte) error {
-		var s Scenario
-		return fixtures.Decode(file, data, &s)
-	}
-	checkBounds(t, "fixtures/"+ScenarioFile, string(text), decode, []boundCase{
-		{"duration: 8s", "duration: 1000h", "duration:", "field duration: 1000h is out of bounds: want 1s to 1h"},
-		{"phase: 250ms", "phase: 9s", "phase:", "field phase: 9s is out of bounds: want 10ms to 8s"},
-		{"sendInterval: 5ms", "sendInterval: 1m", "sendInterval:", "field sendInterval: 1m is out of bounds: want 1ms to 10s"},
-		{"minSent: 5", "minSent: 51", "minSent:", "field minSent: 51 is out of bounds: want 0 to 50"},
-		{"churnReceivers: 4", "churnReceivers: 65", "churnReceivers:", "field churnReceivers: 65 is out of bounds: want 0 to 64"},
-		{"joinInterval: 10ms", "joinInterval: 0s", "joinInterval:", "field joinInterval: 0s is out of bounds: want 1ms to 10s"},
-		{"threshold: 2s", "threshold: 6m", "threshold:", "field watchdog.threshold: 6m is out of bounds: want 100ms to 5m"},
-		{"port: 5000", "port: 0", "port: 0", "field port: 0 is out of bounds: want 1 to 65535"},
+	fixturetest.CheckBounds[Scenario](t, ScenarioFile, []fixturetest.BoundCase{
+		fixturetest.Case("duration: 8s", "duration: 1000h", "duration:", "field duration: 1000h is out of bounds: want 1s to 1h"),
+		fixturetest.Case("phase: 250ms", "phase: 9s", "phase:", "field phase: 9s is out of bounds: want 10ms to 8s"),
+		fixturetest.Case("sendInterval: 5ms", "sendInterval: 1m", "sendInterval:", "field sendInterval: 1m is out of bounds: want 1ms to 10s"),
+		fixturetest.Case("minSent: 5", "minSent: 51", "minSent:", "field minSent: 51 is out of bounds: want 0 to 50"),
+		fixturetest.Case("churnReceivers: 4", "churnReceivers: 65", "churnReceivers:", "field churnReceivers: 65 is out of bounds: want 0 to 64"),
+		fixturetest.Case("joinInterval: 10ms", "joinInterval: 0s", "joinInterval:", "field joinInterval: 0s is out of bounds: want 1ms to 10s"),
+		fixturetest.Case("threshold: 2s", "threshold: 6m", "threshold:", "field watchdog.threshold: 6m is out of bounds: want 100ms to 5m"),
+		fixturetest.Case("port: 5000", "port: 0", "port: 0", "field port: 0 is out of bounds: want 1 to 65535"),
 	})
-}
-
-// lineOf is the 1-based line of the first line of text starting with sub
-// (after its indentation).
-func lineOf(t *testing.T, text, sub string) int {
-	t.Helper()
-	for i, l := range strings.Split(text, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), sub) {
-			return i + 1
-		}
-	}
-	t.Fatalf("%q not in the fixture", sub)
-	return 0
-}
-
-// boundCase replaces old with new in the embedded fixture; the error must
-// name the file, the line of key and the field.
-type boundCase struct{ old, new, key, want string }
-
-func checkBounds(t *testing.T, name, text string, decode func(file string, data []byte) error, cases []boundCase) {
-	t.Helper()
-	if err := decode(name, []byte(text)); err != nil {
-		t.Fatalf("the embedded fixture: %v", err)
-	}
-	for _, tc := range cases {
-		if !strings.Contains(text, tc.old) {
-			t.Fatalf("%q not in the fixture", tc.old)
-		}
-		bad := strings.Replace(text, tc.old, tc.new, 1)
-		want := fmt.Sprintf("%s:%d: %s", name, lineOf(t, bad, tc.key), tc.want)
-		err := decode(name, []byte(bad))
-		if err == nil || err.Error() != want {
-			t.Errorf("with %q: error %v\nwant %s", tc.new, err, want)
-		}
-	}
 }
