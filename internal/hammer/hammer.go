@@ -33,6 +33,7 @@ const (
 	MaxCount       = 5_000_000
 	MaxDuration    = 10 * time.Minute
 	MaxTimeout     = 30 * time.Second
+	MaxQuietWait   = 10 * time.Minute
 	MaxPayload     = 64 << 10
 	DefaultTimeout = 2 * time.Second
 )
@@ -125,6 +126,10 @@ type Config struct {
 	// PortRange, if set, is the dynamic port range for the run; the old
 	// range is restored when Run returns. On Linux it needs Netns.
 	PortRange PortRange
+	// QuietWait bounds how long Run waits, before narrowing, for the range
+	// to hold no TCP socket (TIME_WAIT left by an earlier run on a host
+	// that outlives runs); 0 does not wait. Polled every 100ms.
+	QuietWait time.Duration
 	// BeforeRangeChange, if set, is given the command that restores the
 	// current range before PortRange is applied: a journal records it, so
 	// the range comes back even if this process is killed.
@@ -176,6 +181,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Timeout < 0 || c.Timeout > MaxTimeout {
 		errs = append(errs, fmt.Errorf("timeout %s out of 0..%s", c.Timeout, MaxTimeout))
+	}
+	if c.QuietWait < 0 || c.QuietWait > MaxQuietWait {
+		errs = append(errs, fmt.Errorf("quiet wait %s out of 0..%s", c.QuietWait, MaxQuietWait))
 	}
 	if !c.PortRange.IsZero() && (c.PortRange.Lo == 0 || c.PortRange.Hi < c.PortRange.Lo) {
 		errs = append(errs, fmt.Errorf("bad port range %s", c.PortRange))

@@ -431,6 +431,29 @@ func census(name string, target netip.AddrPort) (Census, error) {
 	return c, nil
 }
 
+// socketsInRange counts the namespace's TCP sockets, IPv4 and IPv6, whose
+// local port lies in r (sock_diag dumps; `ss -tan sport >= LO sport <= HI`).
+func socketsInRange(name string, r PortRange) (int, error) {
+	h, err := diagHandle(name)
+	if err != nil {
+		return 0, err
+	}
+	defer h.Close()
+	n := 0
+	for _, family := range []uint8{unix.AF_INET, unix.AF_INET6} {
+		socks, err := h.SocketDiagTCP(family)
+		if err != nil && !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return 0, fmt.Errorf("dumping TCP sockets (sock_diag): %w", err)
+		}
+		for _, s := range socks {
+			if s.ID.SourcePort >= r.Lo && s.ID.SourcePort <= r.Hi {
+				n++
+			}
+		}
+	}
+	return n, nil
+}
+
 func diagHandle(name string) (*netlink.Handle, error) {
 	if name == "" {
 		return netlink.NewHandle(unix.NETLINK_INET_DIAG)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -243,5 +244,34 @@ func TestClassifyLinux(t *testing.T) {
 		if got := classify(tc.err); got != tc.want {
 			t.Errorf("classify(%v) = %s, want %s", tc.err, got, tc.want)
 		}
+	}
+}
+
+// TestRunWaitsForAQuietRange: a socket holding a port of the range (as
+// TIME_WAIT of an earlier run would) makes Run wait for QuietWait, then
+// refuse; once the port is free, Run goes ahead at once.
+func TestRunWaitsForAQuietRange(t *testing.T) {
+	ns := newNetns(t)
+	cfg := labConfig(ns, ModeConnect, CloseClientFirst, 100)
+	cfg.QuietWait = 300 * time.Millisecond
+	var l net.Listener
+	err := inNetns(ns, func() (err error) {
+		l, err = net.Listen("tcp", netip.AddrPortFrom(labAddr, cfg.PortRange.Lo+1).String())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = Run(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "ports 40000-40255 still hold 1 TCP sockets after 300ms") {
+		t.Fatalf("Run with a busy range: %v", err)
+	}
+	if waited := time.Since(start); waited < cfg.QuietWait {
+		t.Errorf("gave up after %v, before the %v window", waited, cfg.QuietWait)
+	}
+	l.Close()
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("Run with a quiet range: %v", err)
 	}
 }

@@ -43,3 +43,5 @@ func getPortRange(string) (PortRange, error) { return PortRange{}, unsupported()
 func setPortRange(string, PortRange) (func() error, error) { return nil, unsupported() }
 
 func restoreRangeArgv(PortRange) []string { return nil }
+
+func socketsInRange(string, PortRange) (int, error) { return 0, unsupported() }

@@ -263,6 +263,15 @@ func census(_ string, target netip.AddrPort) (Census, error) {
 	if !target.Addr().Unmap().Is4() {
 		return nil, netcfg.Unsupported("IPv6 TCP census", "GetTcp6Table2 is not wired")
 	}
+	rows, err := tcpRows()
+	if err != nil {
+		return nil, err
+	}
+	return censusOf(rows, netip.AddrPortFrom(target.Addr().Unmap(), target.Port())), nil
+}
+
+// tcpRows reads the IPv4 TCP table (GetTcpTable2).
+func tcpRows() ([]tcpRow2, error) {
 	size := uint32(64 << 10)
 	for range 5 {
 		buf := make([]byte, size)
@@ -274,13 +283,25 @@ func census(_ string, target netip.AddrPort) (Census, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading the TCP table (GetTcpTable2): %w", err)
 		}
-		rows, err := parseTCPTable2(buf[:size])
-		if err != nil {
-			return nil, err
-		}
-		return censusOf(rows, netip.AddrPortFrom(target.Addr().Unmap(), target.Port())), nil
+		return parseTCPTable2(buf[:size])
 	}
 	return nil, errors.New("reading the TCP table (GetTcpTable2): it kept outgrowing the buffer")
+}
+
+// socketsInRange counts the IPv4 TCP connections (GetTcpTable2) whose
+// local port lies in r; listeners count too.
+func socketsInRange(_ string, r PortRange) (int, error) {
+	rows, err := tcpRows()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range rows {
+		if p := rows[i].local().Port(); p >= r.Lo && p <= r.Hi {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // tcpipEvents counts the Tcpip events 4227 and 4231 in the System log

@@ -34,6 +34,9 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	res.Target = l.addr
 
 	if !cfg.PortRange.IsZero() {
+		if err := waitQuiet(ctx, cfg.Netns, cfg.PortRange, cfg.QuietWait); err != nil {
+			return nil, err
+		}
 		if cfg.BeforeRangeChange != nil {
 			old, err := getPortRange(cfg.Netns)
 			if err == nil {
@@ -295,4 +298,33 @@ func (e *engine) fill(r *Result) {
 	defer e.mu.Unlock()
 	r.Census = e.census
 	r.ServerErrs, r.ServerErr = e.serverErrs, e.serverErr
+}
+
+// waitQuiet polls (every 100ms, for up to window) until no TCP socket has a
+// local port in r: sockets an earlier run left in TIME_WAIT would fill the
+// narrowed range before the first connect.
+func waitQuiet(ctx context.Context, netns string, r PortRange, window time.Duration) error {
+	if window == 0 {
+		return nil
+	}
+	deadline := time.Now().Add(window)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		busy, err := socketsInRange(netns, r)
+		if err != nil {
+			return fmt.Errorf("checking that ports %s are free: %w", r, err)
+		}
+		if busy == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("ports %s still hold %d TCP sockets after %s (TIME_WAIT of an earlier run, or another program): the narrowed range would be full before the first connect", r, busy, window)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for ports %s to be free: %w", r, ctx.Err())
+		case <-tick.C:
+		}
+	}
 }

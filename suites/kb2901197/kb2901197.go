@@ -57,7 +57,7 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 			run.Mode = hammer.ModeBindConnect
 			AddReportEntry("injected", "kb2901197-bind-first: the production run binds port 0 before connecting")
 		}
-		res := hammerLab(ctx, e, sc, run)
+		res := hammerLab(ctx, e, sc, run, 0)
 		Expect(res.Count(hammer.ClassAddrInUse)).To(BeZero(),
 			"the KB2901197 signature: %d of %d connects failed with EADDRINUSE while the dynamic range churned\n%s",
 			res.Count(hammer.ClassAddrInUse), res.Attempts, res.Summary())
@@ -73,15 +73,15 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 		})
 
 		It("positive control: bind-then-connect through the narrowed range shows the signature, with counts", func(ctx SpecContext) {
-			res := hammerLab(ctx, e, sc, sc.Positive)
+			res := hammerLab(ctx, e, sc, sc.Positive, 1)
 			Expect(res.Signature()).To(BeTrue(), "the detector missed EADDRINUSE that bind(port 0)-then-connect must produce\n%s", res.Summary())
 			Expect(res.Count(hammer.ClassSuccess)).To(BeNumerically(">", 0), "nothing connected before the range filled\n%s", res.Summary())
 			AddReportEntry("signature", fmt.Sprintf("EADDRINUSE %d of %d attempts, first %s", res.Count(hammer.ClassAddrInUse), res.Attempts, res.First[hammer.ClassAddrInUse]))
 		})
 
 		DescribeTable("negative control: no EADDRINUSE when the port is chosen at connect time or no TIME_WAIT is left",
-			func(ctx SpecContext, run Run) {
-				res := hammerLab(ctx, e, sc, run)
+			func(ctx SpecContext, slot int, run Run) {
+				res := hammerLab(ctx, e, sc, run, slot)
 				Expect(res.Count(hammer.ClassAddrInUse)).To(BeZero(), "%s: %s", run, res.Summary())
 				Expect(res.Count(hammer.ClassSuccess)).To(BeNumerically(">", 0), "%s: nothing connected\n%s", run, res.Summary())
 			},
@@ -100,17 +100,19 @@ func negativeEntries() []TableEntry {
 	}
 	var out []TableEntry
 	for _, r := range sc.Negative {
-		out = append(out, Entry(r.String(), r))
+		out = append(out, Entry(r.String(), 2+len(out), r))
 	}
 	return out
 }
 
 // hammerLab runs the hammer against the lab host's first IPv4 address, in
-// the host namespace, through the scenario's narrowed range, and reports
+// the host namespace, through the scenario's narrowed range in the spec's
+// slot (its own ports: on a host that outlives specs, one spec's TIME_WAIT
+// does not fill the next one's range), and reports
 // the counts as report entries. ctx ends on Ctrl-C: the workers stop within
 // a second, the range is restored, and the spec fails as interrupted after
 // reporting the counts so far.
-func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run) *hammer.Result {
+func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slot int) *hammer.Result {
 	GinkgoHelper()
 	target := e.Lab.HostAddress(0, netcfg.IPv4).Addr()
 	Expect(target.IsValid()).To(BeTrue(), "lab %s has no IPv4 address on its first link", e.Fixture.Name)
@@ -129,13 +131,15 @@ func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run) *ha
 		Duration:  sc.Duration,
 		Mode:      run.Mode,
 		Close:     run.Close,
-		PortRange: sc.LinuxRange.PortRange(),
-		BeforeRangeChange: func(restore []string) error {
-			return e.RecordUndo("narrow the dynamic port range", restore)
-		},
+		PortRange: sc.LinuxRange.Slot(slot),
+		QuietWait: sc.QuietWait,
 	}
 	if runtime.GOOS == "windows" {
-		cfg.Netns, cfg.PortRange = "", sc.WindowsRange.PortRange()
+		cfg.Netns, cfg.PortRange = "", sc.WindowsRange.Slot(slot)
+	}
+	cfg.BeforeRangeChange = func(restore []string) error {
+		e.Step("narrowing the dynamic port range to %s", cfg.PortRange)
+		return e.RecordUndo("narrow the dynamic port range", restore)
 	}
 	e.Step("hammering %s (%s) through ports %s", cfg.Target, run, cfg.PortRange)
 	res, err := hammer.Run(ctx, cfg)

@@ -26,10 +26,17 @@ type Scenario struct {
 	Count int `yaml:"count" fixture:"required"`
 	// Duration bounds each run in time: 1s to hammer.MaxDuration (10m).
 	Duration time.Duration `yaml:"duration" fixture:"required"`
+	// QuietWait bounds the wait, before each run, for the narrowed range to
+	// hold no TCP socket: 0 to hammer.MaxQuietWait (10m). Only a host that
+	// outlives runs (attached, Windows) has any: TIME_WAIT of the previous
+	// run lasts 60s on Linux, up to 240s (TcpTimedWaitDelay) on Windows.
+	QuietWait time.Duration `yaml:"quietWait" fixture:"required"`
 	// LinuxRange is ip_local_port_range in the lab namespace:
-	// 1024 <= lo <= hi <= 65535 (lo at least ip_unprivileged_port_start).
+	// 1024 <= lo <= hi (lo at least ip_unprivileged_port_start); spec
+	// slot k uses it moved up k times its size (see Slot), all by 65535.
 	LinuxRange Range `yaml:"linuxRange" fixture:"required"`
-	// WindowsRange is the netsh dynamicport range: 1025 <= lo <= hi <= 65535,
+	// WindowsRange is the netsh dynamicport range, slotted the same way:
+	// 1025 <= lo <= hi,
 	// at least 255 ports (netsh's start >= 1025, num >= 255).
 	WindowsRange Range `yaml:"windowsRange" fixture:"required"`
 	// Production is the run that must show zero EADDRINUSE.
@@ -47,8 +54,16 @@ type Range struct {
 	Hi uint16 `yaml:"hi" fixture:"required"`
 }
 
-// PortRange converts r.
-func (r Range) PortRange() hammer.PortRange { return hammer.PortRange{Lo: r.Lo, Hi: r.Hi} }
+// Slots is how many specs get a range of their own: the production run,
+// the positive control and up to MaxNegative negative controls.
+const Slots = 2 + MaxNegative
+
+// Slot is the range a spec uses: r itself for slot 0, else r moved up by
+// slot times its size.
+func (r Range) Slot(slot int) hammer.PortRange {
+	size := uint16(r.Hi - r.Lo + 1)
+	return hammer.PortRange{Lo: r.Lo + uint16(slot)*size, Hi: r.Hi + uint16(slot)*size}
+}
 
 // Run is one hammer mode.
 type Run struct {
@@ -71,6 +86,7 @@ func (s *Scenario) Validate() error {
 		fixtures.CheckInt("workers", s.Workers, 1, hammer.MaxWorkers),
 		fixtures.CheckInt("count", s.Count, 1, hammer.MaxCount),
 		fixtures.CheckDuration("duration", s.Duration, time.Second, hammer.MaxDuration),
+		fixtures.CheckDuration("quietWait", s.QuietWait, 0, hammer.MaxQuietWait),
 		fixtures.CheckLen("negative", len(s.Negative), 0, MaxNegative),
 	} {
 		if err != nil {
@@ -87,9 +103,11 @@ func (s *Scenario) Validate() error {
 			bad(r.field, "%d-%d is not a range", r.r.Lo, r.r.Hi)
 		case r.r.Lo < r.lo:
 			bad(r.field, "%d-%d starts below %d", r.r.Lo, r.r.Hi, r.lo)
+		case int(r.r.Hi)+(Slots-1)*(int(r.r.Hi)-int(r.r.Lo)+1) > 65535:
+			bad(r.field, "%d-%d: the %d specs' ranges, one after the other, pass port 65535", r.r.Lo, r.r.Hi, Slots)
 		}
 	}
-	if n := s.WindowsRange.PortRange().Size(); n < 255 {
+	if n := s.WindowsRange.Slot(0).Size(); n < 255 {
 		bad("windowsRange", "%d ports; netsh dynamicport needs num >= 255", n)
 	}
 	check := func(field string, r Run) {
