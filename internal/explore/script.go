@@ -8,7 +8,7 @@ import (
 
 	"github.com/kbharness/kbharness/internal/mirror"
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
+	"github.com/kbharness/kbharness/netcfg/iproute2"
 	"github.com/kbharness/kbharness/netcfg/routeexe"
 )
 
@@ -54,13 +54,13 @@ func IPScript(r Repro) string {
 func ipArgv(o Op) []string {
 	switch o.Kind {
 	case AddAddress:
-		return ipcore.AddrAdd("", o.Address, o.Interface)
+		return iproute2.AddrAdd("", netcfg.AddressSpec{Prefix: o.Address, Interface: o.Interface})
 	case DeleteAddress:
-		return ipcore.AddrDel("", o.Address, o.Interface)
+		return iproute2.AddrDel("", netcfg.AddressSpec{Prefix: o.Address, Interface: o.Interface})
 	case AddRoute:
-		return ipcore.RouteAdd("", o.Dst, o.Gateway, o.Interface, 0, false)
+		return iproute2.RouteAdd("", netcfg.RouteSpec{Dst: o.Dst, Gateway: o.Gateway, Interface: o.Interface})
 	}
-	return ipcore.RouteDel("", o.Dst, o.Gateway, o.Interface, 0)
+	return iproute2.RouteDel("", netcfg.RouteSpec{Dst: o.Dst, Gateway: o.Gateway, Interface: o.Interface})
 }
 
 // writeChecks writes one test per line: present lines must show (extra

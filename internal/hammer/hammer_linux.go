@@ -6,16 +6,14 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"runtime"
-	"strings"
 	"time"
 	"unsafe"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 )
 
 // supported refuses the Windows-only modes.
@@ -49,44 +47,9 @@ func classify(err error) Class {
 	return ClassOther
 }
 
-// openNetns opens a namespace by name under /run/netns or by path.
-func openNetns(name string) (netns.NsHandle, error) {
-	if strings.ContainsRune(name, '/') {
-		return netns.GetFromPath(name)
-	}
-	return netns.GetFromName(name)
-}
-
-// inNetns runs fn on an OS thread locked inside the network namespace
-// (setns(2)); sockets fn creates stay in that namespace. If the thread
-// cannot be moved back it stays locked and dies with its goroutine.
-func inNetns(name string, fn func() error) error {
-	if name == "" {
-		return fn()
-	}
-	runtime.LockOSThread()
-	target, err := openNetns(name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("opening netns %s: %w", name, err)
-	}
-	defer target.Close()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("opening the current netns: %w", err)
-	}
-	defer orig.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("entering netns %s: %w", name, err)
-	}
-	err = fn()
-	if netns.Set(orig) == nil {
-		runtime.UnlockOSThread()
-	}
-	return err
-}
+// inNetns runs fn inside the namespace (linuxhost.Do): sockets fn creates
+// stay there.
+func inNetns(name string, fn func() error) error { return linuxhost.Do(name, fn) }
 
 // rawAddr is a prebuilt sockaddr for the hot loop.
 type rawAddr struct {
@@ -454,16 +417,13 @@ func socketsInRange(name string, r PortRange) (int, error) {
 	return n, nil
 }
 
-func diagHandle(name string) (*netlink.Handle, error) {
-	if name == "" {
-		return netlink.NewHandle(unix.NETLINK_INET_DIAG)
-	}
-	ns, err := openNetns(name)
-	if err != nil {
-		return nil, fmt.Errorf("opening netns %s: %w", name, err)
-	}
-	defer ns.Close()
-	return netlink.NewHandleAt(ns, unix.NETLINK_INET_DIAG)
+// diagHandle opens a NETLINK_INET_DIAG socket inside the namespace.
+func diagHandle(name string) (h *netlink.Handle, err error) {
+	err = inNetns(name, func() error {
+		h, err = netlink.NewHandle(unix.NETLINK_INET_DIAG)
+		return err
+	})
+	return h, err
 }
 
 // linuxTCPState names a TCP_* state of include/net/tcp_states.h.
@@ -527,22 +487,23 @@ func restoreRangeArgv(r PortRange) []string {
 // notInitialNetns fails if name is the namespace this process runs in, or
 // pid 1's when that one is readable.
 func notInitialNetns(name string) error {
-	ns, err := openNetns(name)
+	var target os.FileInfo
+	err := inNetns(name, func() (err error) {
+		target, err = os.Stat("/proc/thread-self/ns/net")
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("opening netns %s: %w", name, err)
+		return fmt.Errorf("identifying netns %s: %w", name, err)
 	}
-	defer ns.Close()
 	for _, p := range []string{"/proc/self/ns/net", "/proc/1/ns/net"} {
-		other, err := netns.GetFromPath(p)
+		other, err := os.Stat(p)
 		if err != nil {
 			if p == "/proc/1/ns/net" && errors.Is(err, os.ErrPermission) {
 				continue
 			}
-			return fmt.Errorf("opening %s: %w", p, err)
+			return fmt.Errorf("identifying %s: %w", p, err)
 		}
-		same := ns.Equal(other)
-		other.Close()
-		if same {
+		if os.SameFile(target, other) {
 			return fmt.Errorf("refusing to change netns %s: it is the namespace of %s", name, p)
 		}
 	}

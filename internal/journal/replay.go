@@ -17,7 +17,7 @@ import (
 // on it (Run operations).
 type Target struct {
 	Host netcfg.Host
-	Run  func(ctx context.Context, argv []string) ([]byte, error)
+	Run  netcfg.Runner
 }
 
 // Opener opens a target by the name a journal records. It returns an error
@@ -142,7 +142,7 @@ func apply(ctx context.Context, t *Target, baseline, now *netcfg.Snapshot, op Op
 		if t.Run == nil {
 			return false, false, netcfg.Unsupported("running commands", "the target has no command runner")
 		}
-		_, err := t.Run(ctx, op.Argv)
+		_, err := t.Run.Run(ctx, op.Argv)
 		return true, false, err
 	}
 	return false, false, fmt.Errorf("unknown kind %q", op.Kind)

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
+	"github.com/kbharness/kbharness/netcfg/iproute2"
 )
 
 // Item is one normalised line and what it was rendered from. Exactly one
@@ -166,7 +166,7 @@ func (m *Mirror) Reload(ctx context.Context, h netcfg.Host) error {
 }
 
 // Apply applies one change event. A main-table route the persistent-view
-// rule selects (ipcore.IsPersistent) changes its StorePersistent copy too,
+// rule selects (iproute2.IsPersistent) changes its StorePersistent copy too,
 // as Snapshot reports it.
 func (m *Mirror) Apply(e netcfg.Event) {
 	d := +1
@@ -184,7 +184,7 @@ func (m *Mirror) Apply(e netcfg.Event) {
 			m.stats.Ignored++
 			return
 		}
-		if r.Store == netcfg.StoreActive && ipcore.IsPersistent(r.Table, r.Protocol) {
+		if r.Store == netcfg.StoreActive && iproute2.IsPersistent(r.Table, r.Protocol) {
 			p := r
 			p.Store = netcfg.StorePersistent
 			m.add(Item{Route: &p}, d)

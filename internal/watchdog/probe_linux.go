@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"time"
 
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
+
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 )
 
 // RouteRead returns a probe doing one netlink round trip inside namespace ns
@@ -36,16 +36,13 @@ func RouteRead(ns string, dst netip.Addr) (Probe, func() error, error) {
 	return ProbeFunc("netlink-route-get", check), func() error { h.Close(); return nil }, nil
 }
 
-func handleIn(ns string) (*netlink.Handle, error) {
-	if ns == "" {
-		return netlink.NewHandle()
-	}
-	nh, err := netns.GetFromName(ns)
-	if err != nil {
-		return nil, err
-	}
-	defer nh.Close()
-	return netlink.NewHandleAt(nh)
+// handleIn opens a netlink handle inside namespace ns.
+func handleIn(ns string) (h *netlink.Handle, err error) {
+	err = linuxhost.Do(ns, func() error {
+		h, err = netlink.NewHandle()
+		return err
+	})
+	return h, err
 }
 
 // DialFrom returns a dial function that opens TCP connections to addr from
@@ -54,7 +51,7 @@ func handleIn(ns string) (*netlink.Handle, error) {
 func DialFrom(ns string, addr netip.AddrPort) func(ctx context.Context) (net.Conn, error) {
 	return func(ctx context.Context) (net.Conn, error) {
 		var conn net.Conn
-		err := inNamespace(ns, func() error {
+		err := linuxhost.Do(ns, func() error {
 			var d net.Dialer
 			if _, ok := ctx.Deadline(); !ok {
 				d.Timeout = time.Second
@@ -67,34 +64,4 @@ func DialFrom(ns string, addr netip.AddrPort) func(ctx context.Context) (net.Con
 		})
 		return conn, err
 	}
-}
-
-// inNamespace runs fn on a locked OS thread switched into namespace ns. If
-// the thread cannot be switched back it stays locked, so Go retires it.
-func inNamespace(ns string, fn func() error) error {
-	if ns == "" {
-		return fn()
-	}
-	target, err := netns.GetFromName(ns)
-	if err != nil {
-		return fmt.Errorf("opening namespace %s: %w", ns, err)
-	}
-	defer target.Close()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("opening own namespace: %w", err)
-	}
-	defer orig.Close()
-	if err := netns.Set(target); err != nil {
-		runtime.UnlockOSThread()
-		return fmt.Errorf("entering namespace %s: %w", ns, err)
-	}
-	ferr := fn()
-	if err := netns.Set(orig); err != nil {
-		return fmt.Errorf("leaving namespace %s: %w", ns, err)
-	}
-	runtime.UnlockOSThread()
-	return ferr
 }

@@ -118,7 +118,7 @@ func (r *Responder) Stop() error {
 // exits, not the process (prctl(2): "the 'parent' in this case is
 // considered to be the thread that created this process"). The Go runtime
 // keeps its threads except one whose goroutine exits while locked to it —
-// which the namespace helpers (lab.Lab.Do, inNamespace) do on purpose when
+// which the namespace helper (linuxhost.Do) does on purpose when
 // they cannot switch a thread back. So helpers are forked only from the
 // spawner: one goroutine locked to its thread for the life of the process,
 // never switched into another namespace and never returning, which no other

@@ -5,8 +5,9 @@
 package iproute2
 
 import (
+	"strconv"
+
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
 )
 
 // RouteAdd is the argv of
@@ -16,7 +17,11 @@ import (
 // proto static when r.Persistent (netcfg's persistent view on Linux), else
 // ip's default, proto boot. Metric 0 and an empty interface are left out.
 func RouteAdd(ns string, r netcfg.RouteSpec) []string {
-	return ipcore.RouteAdd(ns, r.Dst, r.Gateway, r.Interface, r.Metric, r.Persistent)
+	args := routeArgs("add", r)
+	if r.Persistent {
+		args = append(args, "proto", "static")
+	}
+	return ipCmd(ns, args...)
 }
 
 // RouteDel is the argv of
@@ -25,18 +30,36 @@ func RouteAdd(ns string, r netcfg.RouteSpec) []string {
 //
 // It names no protocol, so it deletes a matching route of any protocol.
 func RouteDel(ns string, r netcfg.RouteSpec) []string {
-	return ipcore.RouteDel(ns, r.Dst, r.Gateway, r.Interface, r.Metric)
+	return ipCmd(ns, routeArgs("del", r)...)
+}
+
+func routeArgs(verb string, r netcfg.RouteSpec) []string {
+	args := []string{"route", verb, r.Dst.String()}
+	if r.Gateway.IsValid() {
+		args = append(args, "via", r.Gateway.String())
+	}
+	if r.Interface != "" {
+		args = append(args, "dev", r.Interface)
+	}
+	if r.Metric != 0 {
+		args = append(args, "metric", strconv.Itoa(r.Metric))
+	}
+	return args
 }
 
 // AddrAdd is the argv of `ip [-n NS] addr add PREFIX dev DEV`, with `nodad`
 // appended for IPv6 so the address is never tentative.
 func AddrAdd(ns string, a netcfg.AddressSpec) []string {
-	return ipcore.AddrAdd(ns, a.Prefix, a.Interface)
+	argv := ipCmd(ns, "addr", "add", a.Prefix.String(), "dev", a.Interface)
+	if a.Prefix.Addr().Is6() {
+		argv = append(argv, "nodad")
+	}
+	return argv
 }
 
 // AddrDel is the argv of `ip [-n NS] addr del PREFIX dev DEV`.
 func AddrDel(ns string, a netcfg.AddressSpec) []string {
-	return ipcore.AddrDel(ns, a.Prefix, a.Interface)
+	return ipCmd(ns, "addr", "del", a.Prefix.String(), "dev", a.Interface)
 }
 
 // ShowRoutes is the argv of `ip [-n NS] -j route show table all`, the input
@@ -51,9 +74,13 @@ func ShowAddrs(ns string) []string { return show(ns, "-d", "addr", "show") }
 func ShowLinks(ns string) []string { return show(ns, "link", "show") }
 
 func show(ns string, args ...string) []string {
+	return ipCmd(ns, append([]string{"-j"}, args...)...)
+}
+
+func ipCmd(ns string, args ...string) []string {
 	argv := []string{"ip"}
 	if ns != "" {
 		argv = append(argv, "-n", ns)
 	}
-	return append(append(argv, "-j"), args...)
+	return append(argv, args...)
 }

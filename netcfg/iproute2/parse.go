@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
 )
 
 // jsonRoute is one record of `ip -j route show`.
@@ -64,7 +63,7 @@ func ParseRoutes(data []byte) ([]netcfg.Route, error) {
 	}
 	n := len(out)
 	for _, r := range out[:n] {
-		if ipcore.IsPersistent(r.Table, r.Protocol) {
+		if IsPersistent(r.Table, r.Protocol) {
 			r.Store = netcfg.StorePersistent
 			out = append(out, r)
 		}

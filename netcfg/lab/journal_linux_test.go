@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -61,7 +62,7 @@ func attachAndChange(ns string) error {
 
 func snapshotOf(t *testing.T, ns string) *netcfg.Snapshot {
 	t.Helper()
-	h, err := netcfg.OpenNamespace(ns)
+	h, err := linuxhost.OpenNamespace(ns)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,11 +7,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
 	"time"
 
@@ -35,7 +34,7 @@ const ReadyTimeout = 10 * time.Second
 // IFA_F_NODAD addresses), the fixture's addresses, and forwarding in the
 // host namespace if f.Forwarding. It waits until every link is operationally
 // up and every address is usable, then opens Host with
-// netcfg.OpenNamespace. It first removes leftovers of dead runs (Cleanup).
+// linuxhost.OpenNamespace. It first removes leftovers of dead runs (Cleanup).
 // On failure it removes whatever it created.
 func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
 	if f == nil {
@@ -290,14 +289,11 @@ func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
 // namespaceTarget opens a namespace as a journal target: its host, and
 // commands run inside it with `ip netns exec`.
 func namespaceTarget(ns string) (*journal.Target, error) {
-	h, err := netcfg.OpenNamespace(ns)
+	h, err := linuxhost.OpenNamespace(ns)
 	if err != nil {
 		return nil, fmt.Errorf("opening host %s: %w", ns, err)
 	}
-	run := func(ctx context.Context, argv []string) ([]byte, error) {
-		return runCommand(ctx, "ip", append([]string{"netns", "exec", ns}, argv...)...)
-	}
-	return &journal.Target{Host: h, Run: run}, nil
+	return &journal.Target{Host: h, Run: linuxhost.Runner(ns)}, nil
 }
 
 // defaultRouteLinks returns the indexes of the interfaces carrying a default
@@ -392,70 +388,32 @@ func (l *Lab) destroy() error {
 	return nil
 }
 
-// Do runs fn on a locked OS thread switched (setns) into the role's
-// namespace and switches back afterwards; sockets made inside stay in that
-// namespace. fn runs on its own goroutine (do not call t.Fatal in it), and
-// goroutines fn starts do not run in the namespace. If switching
-// back fails, the thread stays locked so it exits with the goroutine.
+// Do runs fn inside the role's namespace (linuxhost.Do: a locked thread
+// switched in and back; sockets made inside stay in that namespace). fn
+// runs on its own goroutine: do not call t.Fatal in it.
 func (l *Lab) Do(role string, fn func() error) error {
 	ns, ok := l.Namespaces[role]
 	if !ok {
 		return fmt.Errorf("running in role %q: no such role in lab %s", role, l.ID)
 	}
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("getting the current namespace: %w", err)
-			return
-		}
-		defer orig.Close()
-		target, err := netns.GetFromName(ns)
-		if err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("opening namespace %s: %w", ns, err)
-			return
-		}
-		defer target.Close()
-		if err := netns.Set(target); err != nil {
-			runtime.UnlockOSThread()
-			errc <- fmt.Errorf("entering namespace %s: %w", ns, err)
-			return
-		}
-		err = fn()
-		if rerr := netns.Set(orig); rerr != nil {
-			// The thread stays locked and in ns: it dies with this goroutine.
-			errc <- errors.Join(err, fmt.Errorf("leaving namespace %s: %w", ns, rerr))
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- err
-	}()
-	return <-errc
+	return linuxhost.Do(ns, fn)
 }
 
-// Exec runs argv inside the role's namespace (`ip netns exec NS argv...`)
-// and returns its combined output. Errors carry argv and output.
+// Exec runs argv inside the role's namespace and returns its combined
+// output. Errors carry argv and output.
 func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, error) {
 	ns, ok := l.Namespaces[role]
 	if !ok {
 		return nil, fmt.Errorf("running %q in role %q: no such role in lab %s", argv, role, l.ID)
 	}
-	if len(argv) == 0 {
-		return nil, errors.New("running a command: empty argv")
-	}
-	return runCommand(ctx, "ip", append([]string{"netns", "exec", ns}, argv...)...)
+	out, err := linuxhost.Runner(ns).Run(ctx, argv)
+	return out.Combined(), err
 }
 
-// runCommand runs a command; its error carries argv and combined output.
+// runCommand runs a command here; its error carries argv and output.
 func runCommand(ctx context.Context, name string, args ...string) ([]byte, error) {
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("running %q: %w: %s", append([]string{name}, args...), err, out)
-	}
-	return out, nil
+	out, err := netcfg.Exec.Run(ctx, append([]string{name}, args...))
+	return out.Combined(), err
 }
 
 // handleAt returns a netlink handle bound to the named namespace, without

@@ -6,13 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/wincmd"
+	"github.com/kbharness/kbharness/netcfg/winhost"
 )
 
 // New opens the Windows lab: this machine (a lab VM), whose lab adapters the
@@ -55,19 +54,11 @@ func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
 	if target != localTarget {
 		return nil, fmt.Errorf("opening target %q: not a target of this host (want %s)", target, localTarget)
 	}
-	h, err := wincmd.OpenLocal()
+	h, err := winhost.OpenLocal(netcfg.Exec)
 	if err != nil {
 		return nil, err
 	}
-	return &journal.Target{Host: h, Run: run}, nil
-}
-
-func run(ctx context.Context, argv []string) ([]byte, error) {
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("running %q: %w: %s", argv, err, out)
-	}
-	return out, nil
+	return &journal.Target{Host: h, Run: netcfg.Exec}, nil
 }
 
 func checkAdapters(ctx context.Context, h netcfg.Host, f *fixtures.Lab) (*fixtures.Lab, error) {
@@ -149,7 +140,8 @@ func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, er
 	if role != HostRole {
 		return nil, netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
 	}
-	return run(ctx, argv)
+	out, err := netcfg.Exec.Run(ctx, argv)
+	return out.Combined(), err
 }
 
 // List, Cleanup and Down find nothing: Windows labs leave no namespaces.

@@ -7,7 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/wincmd"
+	"github.com/kbharness/kbharness/netcfg/winhost"
 	"github.com/kbharness/kbharness/suites/framework"
 )
 
@@ -23,7 +23,7 @@ func crossCheck(e *framework.Env) error {
 	if err != nil {
 		return err
 	}
-	m, err := wincmd.CheckPersistentStore(ctx, wincmd.Exec, s)
+	m, err := winhost.CheckPersistentStore(ctx, netcfg.Exec, s)
 	if err != nil {
 		return err
 	}

@@ -5,15 +5,16 @@ package kb952876
 import (
 	"context"
 	"fmt"
-	"os/exec"
 
 	"github.com/kbharness/kbharness/internal/tcpipreg"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/routeexe"
+	"github.com/kbharness/kbharness/netcfg/winhost"
 )
 
-// openHost opens the local Windows host.
-func openHost() (netcfg.Host, error) { return netcfg.OpenLocal() }
+// openHost opens the local Windows host with every mechanism (route.exe,
+// the churn's mechanism, among them).
+func openHost() (netcfg.Host, error) { return winhost.OpenLocal(netcfg.Exec) }
 
 // compareViews reads the registry view (PersistentRoutes value names) and
 // the persistent store (`route print -4`, "Persistent Routes:") and says
@@ -24,11 +25,11 @@ func compareViews(ctx context.Context) error {
 		return err
 	}
 	argv := routeexe.Print(netcfg.IPv4)
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	out, err := netcfg.Exec.Run(ctx, argv)
 	if err != nil {
-		return fmt.Errorf("running %q: %w: %s", argv, err, out)
+		return err
 	}
-	m, err := tcpipreg.ComparePersistent(names, string(out))
+	m, err := tcpipreg.ComparePersistent(names, string(out.Stdout))
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -69,7 +70,7 @@ var hostSeq atomic.Int32
 // snapshotOf is the namespace's snapshot, the normal form compared.
 func snapshotOf(t *testing.T, ns string) *netcfg.Snapshot {
 	t.Helper()
-	h, err := netcfg.OpenNamespace(ns)
+	h, err := linuxhost.OpenNamespace(ns)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,9 @@
-package netcfg
+package winhost
 
 import (
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
 	"unsafe"
 
@@ -28,9 +29,9 @@ type nteKey struct {
 }
 
 // legacyAddAddress corresponds to AddIPAddress.
-func (h *windowsHost) legacyAddAddress(a AddressSpec) error {
+func (h *windowsHost) legacyAddAddress(a netcfg.AddressSpec) error {
 	if !a.Prefix.Addr().Is4() {
-		return Unsupported("iphlpapi-legacy IPv6 address", "AddIPAddress adds IPv4 addresses only")
+		return netcfg.Unsupported("iphlpapi-legacy IPv6 address", "AddIPAddress adds IPv4 addresses only")
 	}
 	idx, err := interfaceIndex(a.Interface)
 	if err != nil {
@@ -48,9 +49,9 @@ func (h *windowsHost) legacyAddAddress(a AddressSpec) error {
 }
 
 // legacyDeleteAddress corresponds to DeleteIPAddress.
-func (h *windowsHost) legacyDeleteAddress(a AddressSpec) error {
+func (h *windowsHost) legacyDeleteAddress(a netcfg.AddressSpec) error {
 	if !a.Prefix.Addr().Is4() {
-		return Unsupported("iphlpapi-legacy IPv6 address", "DeleteIPAddress removes IPv4 addresses only")
+		return netcfg.Unsupported("iphlpapi-legacy IPv6 address", "DeleteIPAddress removes IPv4 addresses only")
 	}
 	idx, err := interfaceIndex(a.Interface)
 	if err != nil {
@@ -82,7 +83,7 @@ func (h *windowsHost) legacyCleanup() error {
 	var errs []error
 	for k, nte := range h.ntes {
 		err := iphlpapi.DeleteIPAddress(nte)
-		if err != nil && !errors.Is(legacyError(err), ErrNotFound) {
+		if err != nil && !errors.Is(legacyError(err), netcfg.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("deleting address %s (interface %d, NTE context %d): DeleteIPAddress: %w", k.addr, k.ifIndex, nte, err))
 			continue
 		}
@@ -99,9 +100,9 @@ func legacyError(err error) error {
 	case errors.Is(err, windows.ERROR_INVALID_HANDLE):
 		return fmt.Errorf("%w (the process is probably not elevated: AddIPAddress needs administrator rights)", err)
 	case errors.Is(err, windows.ERROR_NOT_SUPPORTED):
-		return Unsupported("iphlpapi-legacy", "iphlpapi.dll answers ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
+		return netcfg.Unsupported("iphlpapi-legacy", "iphlpapi.dll answers ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
 	case errors.Is(err, windows.ERROR_GEN_FAILURE):
-		return fmt.Errorf("%w: %w (no address with that NTE context)", ErrNotFound, err)
+		return fmt.Errorf("%w: %w (no address with that NTE context)", netcfg.ErrNotFound, err)
 	}
 	return errnoSentinel(err)
 }
@@ -130,6 +131,6 @@ func nteContextOf(ifIndex uint32, addr netip.Addr) (uint32, error) {
 				}
 			}
 		}
-		return 0, fmt.Errorf("finding the NTE context of %s on interface %d: %w", addr, ifIndex, ErrNotFound)
+		return 0, fmt.Errorf("finding the NTE context of %s on interface %d: %w", addr, ifIndex, netcfg.ErrNotFound)
 	}
 }

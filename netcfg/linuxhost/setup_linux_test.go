@@ -1,9 +1,10 @@
 //go:build linux
 
-package netcfg_test
+package linuxhost_test
 
 import (
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 	"os"
 	"os/exec"
 	"strings"
@@ -62,7 +63,7 @@ func newTestNS(tb testing.TB, suffix string) *testNS {
 	} {
 		ip(tb, c...)
 	}
-	h, err := netcfg.OpenNamespace(t.Name)
+	h, err := linuxhost.OpenNamespace(t.Name)
 	if err != nil {
 		tb.Fatalf("opening %s: %v", t.Name, err)
 	}

@@ -1,8 +1,9 @@
-package netcfg
+package winhost
 
 import (
 	"context"
 	"errors"
+	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
 	"os"
 	"slices"
@@ -36,7 +37,7 @@ const (
 
 func openLocal(t *testing.T) *windowsHost {
 	t.Helper()
-	h, err := OpenLocal()
+	h, err := OpenLocal(netcfg.Exec)
 	if err != nil {
 		t.Fatalf("OpenLocal: %v", err)
 	}
@@ -58,13 +59,13 @@ func TestWindowsCapabilitiesExplainEveryMissingMechanism(t *testing.T) {
 			t.Errorf("mechanism %s: Has=%v but probe error %v", m, caps.Has(m), err)
 		}
 		if err != nil {
-			if !errors.Is(err, ErrUnsupported) {
+			if !errors.Is(err, netcfg.ErrUnsupported) {
 				t.Errorf("mechanism %s: probe error %v does not match ErrUnsupported", m, err)
 			}
 			t.Logf("%s: %v", m, err)
 		}
 	}
-	if err := h.mechanism(Netlink); !errors.Is(err, ErrUnsupported) {
+	if err := h.mechanism(netcfg.Netlink); !errors.Is(err, netcfg.ErrUnsupported) {
 		t.Errorf("mechanism netlink on Windows: got %v, want ErrUnsupported", err)
 	}
 }
@@ -89,10 +90,10 @@ func TestWindowsSnapshot(t *testing.T) {
 		}
 	}
 	for _, r := range s.Routes {
-		if r.Store != StoreActive && r.Store != StorePersistent {
+		if r.Store != netcfg.StoreActive && r.Store != netcfg.StorePersistent {
 			t.Errorf("route %q has no store", r.Line())
 		}
-		if r.Store == StoreActive && !names[r.Interface] {
+		if r.Store == netcfg.StoreActive && !names[r.Interface] {
 			t.Errorf("active route %q names no known interface", r.Line())
 		}
 	}
@@ -135,17 +136,17 @@ func TestWindowsSnapshotMatchesLab(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", envExpectRoutes, err)
 		}
-		if !s.HasRoute(StoreActive, want) {
+		if !s.HasRoute(netcfg.StoreActive, want) {
 			t.Errorf("active route %q (from ip -4 route) missing; snapshot:\n%s", line, s)
 		}
 	}
 }
 
 // parseExpectedRoute reads "default via 192.0.2.1" or "192.0.2.0/24 dev".
-func parseExpectedRoute(line string) (Route, error) {
+func parseExpectedRoute(line string) (netcfg.Route, error) {
 	f := strings.Fields(line)
 	if len(f) == 0 {
-		return Route{}, errors.New("empty route line")
+		return netcfg.Route{}, errors.New("empty route line")
 	}
 	dst := f[0]
 	if dst == "default" {
@@ -156,12 +157,12 @@ func parseExpectedRoute(line string) (Route, error) {
 	}
 	p, err := netip.ParsePrefix(dst)
 	if err != nil {
-		return Route{}, err
+		return netcfg.Route{}, err
 	}
-	r := Route{Dst: p}
+	r := netcfg.Route{Dst: p}
 	if len(f) >= 3 && f[1] == "via" {
 		if r.Gateway, err = netip.ParseAddr(f[2]); err != nil {
-			return Route{}, err
+			return netcfg.Route{}, err
 		}
 	}
 	return r, nil
@@ -184,7 +185,7 @@ func TestWindowsPersistentRoutesFromRegistry(t *testing.T) {
 	}
 	var got []string
 	for _, r := range s.Routes {
-		if r.Store == StorePersistent {
+		if r.Store == netcfg.StorePersistent {
 			name, err := winreg.PersistentRouteName(winreg.Route{Dst: r.Dst, Gateway: r.Gateway, Metric: r.Metric})
 			if err != nil {
 				t.Fatal(err)
@@ -205,7 +206,7 @@ func TestWindowsSubscribeRegistersAndStops(t *testing.T) {
 	if !h.Capabilities().Events {
 		t.Skipf("no change events: %v", h.probe.events)
 	}
-	stop, err := h.Subscribe(context.Background(), func(Event) {})
+	stop, err := h.Subscribe(context.Background(), func(netcfg.Event) {})
 	if err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
@@ -218,8 +219,8 @@ func TestWindowsSubscribeRegistersAndStops(t *testing.T) {
 func TestWindowsMutationsByMechanism(t *testing.T) {
 	h := openLocal(t)
 	iface := os.Getenv(envInterface)
-	addr := AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.99/24"), Interface: iface}
-	route := RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Interface: iface, Metric: 5}
+	addr := netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.99/24"), Interface: iface}
+	route := netcfg.RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Interface: iface, Metric: 5}
 	ctx := context.Background()
 	for _, m := range mechanismOrder {
 		t.Run(string(m), func(t *testing.T) {
@@ -230,7 +231,7 @@ func TestWindowsMutationsByMechanism(t *testing.T) {
 					"AddRoute":      h.AddRoute(ctx, m, route),
 					"DeleteRoute":   h.DeleteRoute(ctx, m, route),
 				} {
-					if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), probeErr.Error()) {
+					if !errors.Is(err, netcfg.ErrUnsupported) || !strings.Contains(err.Error(), probeErr.Error()) {
 						t.Errorf("%s by %s: got %v, want the probe's %v", op, m, err, probeErr)
 					}
 				}
@@ -244,7 +245,7 @@ func TestWindowsMutationsByMechanism(t *testing.T) {
 	}
 }
 
-func mutateAndCheck(t *testing.T, h *windowsHost, m Mechanism, addr AddressSpec, route RouteSpec) {
+func mutateAndCheck(t *testing.T, h *windowsHost, m netcfg.Mechanism, addr netcfg.AddressSpec, route netcfg.RouteSpec) {
 	ctx := context.Background()
 	if err := h.AddAddress(ctx, m, addr); err != nil {
 		t.Fatalf("AddAddress: %v", err)
@@ -258,7 +259,7 @@ func mutateAndCheck(t *testing.T, h *windowsHost, m Mechanism, addr AddressSpec,
 		t.Errorf("after AddAddress by %s, %s is missing:\n%s", m, addr.Prefix, s)
 	}
 	switch err := h.AddRoute(ctx, m, route); {
-	case errors.Is(err, ErrUnsupported):
+	case errors.Is(err, netcfg.ErrUnsupported):
 		t.Logf("AddRoute by %s: %v", m, err)
 	case err != nil:
 		t.Fatalf("AddRoute: %v", err)
@@ -274,15 +275,15 @@ func mutateAndCheck(t *testing.T, h *windowsHost, m Mechanism, addr AddressSpec,
 }
 
 func TestWinIPCfgRefusesPersistentRoutes(t *testing.T) {
-	err := winipcfgAddRoute(RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Persistent: true})
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "active store only") {
+	err := winipcfgAddRoute(netcfg.RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Persistent: true})
+	if !errors.Is(err, netcfg.ErrUnsupported) || !strings.Contains(err.Error(), "active store only") {
 		t.Fatalf("got %v, want ErrUnsupported saying winipcfg writes the active store only", err)
 	}
 }
 
 func TestRequireProcsNamesTheMissingProcedure(t *testing.T) {
 	err := requireProcs("winipcfg", "GetIpForwardTable2", "NoSuchProcedureKbh")
-	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "winipcfg NoSuchProcedureKbh") || !strings.Contains(err.Error(), "procedure not found in iphlpapi.dll") {
+	if !errors.Is(err, netcfg.ErrUnsupported) || !strings.Contains(err.Error(), "winipcfg NoSuchProcedureKbh") || !strings.Contains(err.Error(), "procedure not found in iphlpapi.dll") {
 		t.Fatalf("got %v", err)
 	}
 	if err := requireProcs("snapshot", snapshotProcs...); err != nil {
@@ -291,16 +292,16 @@ func TestRequireProcsNamesTheMissingProcedure(t *testing.T) {
 }
 
 func TestLegacyErrorMeanings(t *testing.T) {
-	if err := legacyError(windows.ERROR_NOT_SUPPORTED); !errors.Is(err, ErrUnsupported) {
+	if err := legacyError(windows.ERROR_NOT_SUPPORTED); !errors.Is(err, netcfg.ErrUnsupported) {
 		t.Errorf("ERROR_NOT_SUPPORTED: got %v, want ErrUnsupported", err)
 	}
 	if err := legacyError(windows.ERROR_INVALID_HANDLE); !errors.Is(err, windows.ERROR_INVALID_HANDLE) || !strings.Contains(err.Error(), "not elevated") {
 		t.Errorf("ERROR_INVALID_HANDLE: got %v, want it kept and explained", err)
 	}
-	if err := legacyError(windows.ERROR_OBJECT_ALREADY_EXISTS); !errors.Is(err, ErrExists) {
+	if err := legacyError(windows.ERROR_OBJECT_ALREADY_EXISTS); !errors.Is(err, netcfg.ErrExists) {
 		t.Errorf("ERROR_OBJECT_ALREADY_EXISTS: got %v, want ErrExists", err)
 	}
-	if err := errnoSentinel(windows.ERROR_NOT_FOUND); !errors.Is(err, ErrNotFound) || !errors.Is(err, windows.ERROR_NOT_FOUND) {
+	if err := errnoSentinel(windows.ERROR_NOT_FOUND); !errors.Is(err, netcfg.ErrNotFound) || !errors.Is(err, windows.ERROR_NOT_FOUND) {
 		t.Errorf("ERROR_NOT_FOUND: got %v, want ErrNotFound wrapping the errno", err)
 	}
 }
@@ -350,7 +351,7 @@ func TestWindowsSubscribeEndsWithItsContext(t *testing.T) {
 		t.Skipf("no change events: %v", h.probe.events)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	stop, err := h.Subscribe(ctx, func(Event) {})
+	stop, err := h.Subscribe(ctx, func(netcfg.Event) {})
 	if err != nil {
 		t.Fatalf("Subscribe: %v", err)
 	}
@@ -360,11 +361,11 @@ func TestWindowsSubscribeEndsWithItsContext(t *testing.T) {
 
 func TestEventQueueKeepsArrivalOrder(t *testing.T) {
 	q := newEventQueue()
-	for _, k := range []EventKind{RouteAdded, AddrRemoved, RouteRemoved} {
+	for _, k := range []netcfg.EventKind{netcfg.RouteAdded, netcfg.AddrRemoved, netcfg.RouteRemoved} {
 		q.push(pending{kind: k})
 	}
 	batch, ok := q.wait(context.Background())
-	if !ok || len(batch) != 3 || batch[0].kind != RouteAdded || batch[1].kind != AddrRemoved || batch[2].kind != RouteRemoved {
+	if !ok || len(batch) != 3 || batch[0].kind != netcfg.RouteAdded || batch[1].kind != netcfg.AddrRemoved || batch[2].kind != netcfg.RouteRemoved {
 		t.Fatalf("wait = %+v, %v; want the three in push order", batch, ok)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

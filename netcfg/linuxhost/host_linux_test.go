@@ -1,11 +1,12 @@
 //go:build linux
 
-package netcfg_test
+package linuxhost_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 	"net/netip"
 	"os/exec"
 	"runtime"
@@ -236,7 +237,7 @@ func TestMutations(t *testing.T) {
 func TestIPRoute2ErrorsCarryArgvAndOutput(t *testing.T) {
 	n := newTestNS(t, "nle")
 	err := n.Host.DeleteRoute(context.Background(), netcfg.IPRoute2, netcfg.RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24")})
-	if !errors.Is(err, netcfg.ErrNotFound) || !strings.Contains(err.Error(), "route del 198.51.100.0/24") || !strings.Contains(err.Error(), "No such process") {
+	if !errors.Is(err, netcfg.ErrNotFound) || !strings.Contains(err.Error(), `"route" "del" "198.51.100.0/24"`) || !strings.Contains(err.Error(), "No such process") {
 		t.Errorf("error %v: want ErrNotFound with argv and output", err)
 	}
 }
@@ -251,7 +252,7 @@ func TestUnsupportedMechanism(t *testing.T) {
 
 func TestOpenMissingNamespace(t *testing.T) {
 	skipUnlessRoot(t)
-	_, err := netcfg.OpenNamespace(fmt.Sprintf("kbh-%d-missing", 0))
+	_, err := linuxhost.OpenNamespace(fmt.Sprintf("kbh-%d-missing", 0))
 	if !errors.Is(err, netcfg.ErrNotFound) {
 		t.Errorf("opening a missing namespace: %v, want ErrNotFound", err)
 	}

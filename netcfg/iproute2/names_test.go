@@ -1,8 +1,8 @@
-package ipcore
+package iproute2
 
 import "testing"
 
-func TestNames(t *testing.T) {
+func TestTableNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
 		{ProtocolName(2), "kernel"},
 		{ProtocolName(3), "boot"},

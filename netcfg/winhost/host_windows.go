@@ -1,9 +1,10 @@
-package netcfg
+package winhost
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
 	"os"
 	"sync"
@@ -20,12 +21,9 @@ import (
 type WindowsOptions struct {
 	// Name is the host's Name(); empty means the computer name.
 	Name string
-	// Commands supplies the exec mechanisms (RouteExe, Netsh, PowerShell).
-	// Their argv builders and output parsers (netcfg/routeexe, netsh, pwsh)
-	// import netcfg, so netcfg cannot call them itself: package
-	// netcfg/wincmd implements them and opens the host with them. A
-	// mechanism left out is unsupported.
-	Commands map[Mechanism]Changer
+	// Commands are the command mechanisms (see Mechanisms); one left out
+	// is unsupported.
+	Commands map[netcfg.Mechanism]Changer
 }
 
 // Changer changes the host by one mechanism.
@@ -33,21 +31,11 @@ type Changer interface {
 	// Probe reports whether the mechanism works here: nil, or an error
 	// matching ErrUnsupported that says why not.
 	Probe(ctx context.Context) error
-	AddAddress(ctx context.Context, a AddressSpec) error
-	DeleteAddress(ctx context.Context, a AddressSpec) error
-	AddRoute(ctx context.Context, r RouteSpec) error
-	DeleteRoute(ctx context.Context, r RouteSpec) error
+	AddAddress(ctx context.Context, a netcfg.AddressSpec) error
+	DeleteAddress(ctx context.Context, a netcfg.AddressSpec) error
+	AddRoute(ctx context.Context, r netcfg.RouteSpec) error
+	DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error
 }
-
-// OpenNamespace is unsupported on Windows, which has no network namespaces:
-// use OpenLocal (or wincmd.OpenLocal).
-func OpenNamespace(name string) (Host, error) {
-	return nil, Unsupported("namespace host "+name, "network namespaces exist only on Linux; on Windows use OpenLocal")
-}
-
-// OpenLocal returns the Windows host this process runs on, with default
-// options.
-func OpenLocal() (Host, error) { return OpenWindowsHost(WindowsOptions{}) }
 
 // OpenWindowsHost returns the local Windows host: snapshots from
 // GetAdaptersAddresses, GetUnicastIpAddressTable and GetIpForwardTable2 plus
@@ -55,7 +43,7 @@ func OpenLocal() (Host, error) { return OpenWindowsHost(WindowsOptions{}) }
 // NotifyUnicastIpAddressChange, and changes by the mechanisms its probe
 // found working (Capabilities). It fails only if even a snapshot is
 // impossible.
-func OpenWindowsHost(opts WindowsOptions) (Host, error) {
+func OpenWindowsHost(opts WindowsOptions) (netcfg.Host, error) {
 	p := probeHost(opts.Commands)
 	if p.snapshot != nil {
 		return nil, fmt.Errorf("opening windows host: %w", p.snapshot)
@@ -73,7 +61,7 @@ func OpenWindowsHost(opts WindowsOptions) (Host, error) {
 type windowsHost struct {
 	name     string
 	probe    probe
-	commands map[Mechanism]Changer
+	commands map[netcfg.Mechanism]Changer
 
 	mu   sync.Mutex
 	ntes map[nteKey]uint32 // NTE contexts of the addresses AddIPAddress added
@@ -84,8 +72,8 @@ func (h *windowsHost) Name() string { return h.name }
 // Capabilities reports the mechanisms whose probe passed, in preference
 // order. Events is true when the notification procedures exist; Wine has
 // them but never calls back.
-func (h *windowsHost) Capabilities() Capabilities {
-	c := Capabilities{
+func (h *windowsHost) Capabilities() netcfg.Capabilities {
+	c := netcfg.Capabilities{
 		PersistentStore: h.probe.persistent == nil,
 		Events:          h.probe.events == nil,
 		IPv6:            true,
@@ -93,10 +81,10 @@ func (h *windowsHost) Capabilities() Capabilities {
 	for _, m := range mechanismOrder {
 		if err := h.probe.mechanisms[m]; err != nil {
 			if c.Missing == nil {
-				c.Missing = map[Mechanism]string{}
+				c.Missing = map[netcfg.Mechanism]string{}
 			}
 			c.Missing[m] = err.Error()
-			var u *UnsupportedError
+			var u *netcfg.UnsupportedError
 			if errors.As(err, &u) {
 				c.Missing[m] = u.Reason
 			}
@@ -108,10 +96,10 @@ func (h *windowsHost) Capabilities() Capabilities {
 }
 
 // mechanism returns the probe's verdict on m: nil if it works here.
-func (h *windowsHost) mechanism(m Mechanism) error {
+func (h *windowsHost) mechanism(m netcfg.Mechanism) error {
 	err, known := h.probe.mechanisms[m]
 	if !known {
-		return Unsupported("mechanism "+string(m), "not a Windows mechanism")
+		return netcfg.Unsupported("mechanism "+string(m), "not a Windows mechanism")
 	}
 	return err
 }
@@ -119,11 +107,11 @@ func (h *windowsHost) mechanism(m Mechanism) error {
 // Snapshot reads interfaces (GetAdaptersAddresses), addresses
 // (GetUnicastIpAddressTable), active routes (GetIpForwardTable2) and
 // persistent IPv4 routes (registry PersistentRoutes), both families.
-func (h *windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
+func (h *windowsHost) Snapshot(ctx context.Context) (*netcfg.Snapshot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("taking snapshot: %w", err)
 	}
-	s := &Snapshot{Taken: time.Now()}
+	s := &netcfg.Snapshot{Taken: time.Now()}
 	adapters, err := winipcfg.GetAdaptersAddresses(windows.AF_UNSPEC, winipcfg.GAAFlagIncludeAllInterfaces)
 	if err != nil {
 		return nil, fmt.Errorf("taking snapshot: GetAdaptersAddresses: %w", err)
@@ -167,7 +155,7 @@ func (h *windowsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 // missing PersistentRoutes key only means no persistent route yet.
 func probePersistentStore() error {
 	if _, err := readPersistentRoutes(); err != nil {
-		return Unsupported("persistent store", err.Error())
+		return netcfg.Unsupported("persistent store", err.Error())
 	}
 	return nil
 }
@@ -175,7 +163,7 @@ func probePersistentStore() error {
 // readPersistentRoutes reads the value names of
 // HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\PersistentRoutes
 // (IPv4 only; see package winreg for IPv6).
-func readPersistentRoutes() ([]Route, error) {
+func readPersistentRoutes() ([]netcfg.Route, error) {
 	k, err := registry.OpenKey(registry.LOCAL_MACHINE, winreg.PersistentRoutesKey, registry.QUERY_VALUE)
 	if errors.Is(err, windows.ERROR_FILE_NOT_FOUND) {
 		return nil, nil
@@ -192,9 +180,9 @@ func readPersistentRoutes() ([]Route, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading HKLM\\%s: %w", winreg.PersistentRoutesKey, err)
 	}
-	routes := make([]Route, 0, len(parsed))
+	routes := make([]netcfg.Route, 0, len(parsed))
 	for _, p := range parsed {
-		routes = append(routes, Route{Dst: p.Dst, Gateway: p.Gateway, Metric: p.Metric, Protocol: "static", Store: StorePersistent})
+		routes = append(routes, netcfg.Route{Dst: p.Dst, Gateway: p.Gateway, Metric: p.Metric, Protocol: "static", Store: netcfg.StorePersistent})
 	}
 	return routes, nil
 }
@@ -202,15 +190,15 @@ func readPersistentRoutes() ([]Route, error) {
 // AddAddress adds an address by m: winipcfg (CreateUnicastIpAddressEntry),
 // iphlpapi-legacy (AddIPAddress, IPv4 only, context kept for DeleteAddress
 // and Close) or a command mechanism of WindowsOptions.Commands.
-func (h *windowsHost) AddAddress(ctx context.Context, m Mechanism, a AddressSpec) error {
+func (h *windowsHost) AddAddress(ctx context.Context, m netcfg.Mechanism, a netcfg.AddressSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("adding address %s on %s: %w", a.Prefix, a.Interface, err)
 	}
 	var err error
 	switch m {
-	case WinIPCfg:
+	case netcfg.WinIPCfg:
 		err = winipcfgAddAddress(a)
-	case IPHlpAPILegacy:
+	case netcfg.IPHlpAPILegacy:
 		err = h.legacyAddAddress(a)
 	default:
 		err = h.commands[m].AddAddress(ctx, a)
@@ -224,15 +212,15 @@ func (h *windowsHost) AddAddress(ctx context.Context, m Mechanism, a AddressSpec
 // DeleteAddress deletes an address by m: winipcfg
 // (DeleteUnicastIpAddressEntry), iphlpapi-legacy (DeleteIPAddress with the
 // address's NTE context) or a command mechanism.
-func (h *windowsHost) DeleteAddress(ctx context.Context, m Mechanism, a AddressSpec) error {
+func (h *windowsHost) DeleteAddress(ctx context.Context, m netcfg.Mechanism, a netcfg.AddressSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("deleting address %s on %s: %w", a.Prefix, a.Interface, err)
 	}
 	var err error
 	switch m {
-	case WinIPCfg:
+	case netcfg.WinIPCfg:
 		err = winipcfgDeleteAddress(a)
-	case IPHlpAPILegacy:
+	case netcfg.IPHlpAPILegacy:
 		err = h.legacyDeleteAddress(a)
 	default:
 		err = h.commands[m].DeleteAddress(ctx, a)
@@ -246,13 +234,13 @@ func (h *windowsHost) DeleteAddress(ctx context.Context, m Mechanism, a AddressS
 // AddRoute adds a route by m: winipcfg (CreateIpForwardEntry2, active store
 // only) or a command mechanism (route -p add, netsh ... store=persistent,
 // New-NetRoute -PolicyStore for persistent routes).
-func (h *windowsHost) AddRoute(ctx context.Context, m Mechanism, r RouteSpec) error {
+func (h *windowsHost) AddRoute(ctx context.Context, m netcfg.Mechanism, r netcfg.RouteSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("adding route %s via %s: %w", r.Dst, r.Gateway, err)
 	}
 	var err error
 	switch m {
-	case WinIPCfg:
+	case netcfg.WinIPCfg:
 		err = winipcfgAddRoute(r)
 	default:
 		err = h.commands[m].AddRoute(ctx, r)
@@ -265,13 +253,13 @@ func (h *windowsHost) AddRoute(ctx context.Context, m Mechanism, r RouteSpec) er
 
 // DeleteRoute deletes the matching routes by m: winipcfg
 // (DeleteIpForwardEntry2, active store only) or a command mechanism.
-func (h *windowsHost) DeleteRoute(ctx context.Context, m Mechanism, r RouteSpec) error {
+func (h *windowsHost) DeleteRoute(ctx context.Context, m netcfg.Mechanism, r netcfg.RouteSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("deleting route %s via %s: %w", r.Dst, r.Gateway, err)
 	}
 	var err error
 	switch m {
-	case WinIPCfg:
+	case netcfg.WinIPCfg:
 		err = winipcfgDeleteRoute(r)
 	default:
 		err = h.commands[m].DeleteRoute(ctx, r)
@@ -298,7 +286,7 @@ func interfaceIndex(alias string) (uint32, error) {
 			return adapterIndex(a), nil
 		}
 	}
-	return 0, fmt.Errorf("resolving interface %q: %w", alias, ErrNotFound)
+	return 0, fmt.Errorf("resolving interface %q: %w", alias, netcfg.ErrNotFound)
 }
 
 // bestInterface is the interface Windows would send to dst through
@@ -330,9 +318,9 @@ func sockaddrOf(a netip.Addr) (windows.Sockaddr, error) {
 func errnoSentinel(err error) error {
 	switch {
 	case errors.Is(err, windows.ERROR_OBJECT_ALREADY_EXISTS), errors.Is(err, windows.ERROR_ALREADY_EXISTS):
-		return fmt.Errorf("%w: %w", ErrExists, err)
+		return fmt.Errorf("%w: %w", netcfg.ErrExists, err)
 	case errors.Is(err, windows.ERROR_NOT_FOUND), errors.Is(err, windows.ERROR_FILE_NOT_FOUND):
-		return fmt.Errorf("%w: %w", ErrNotFound, err)
+		return fmt.Errorf("%w: %w", netcfg.ErrNotFound, err)
 	}
 	return err
 }

@@ -1,4 +1,4 @@
-package wincmd
+package winhost
 
 import (
 	"context"
@@ -14,7 +14,7 @@ import (
 // The command mechanisms on the running Windows host (or Wine): each either
 // works or reports the probe's reason from every mutation, and skips with it.
 func TestLocalCommandMechanisms(t *testing.T) {
-	h, err := OpenLocal()
+	h, err := OpenLocal(netcfg.Exec)
 	if err != nil {
 		t.Fatalf("OpenLocal: %v", err)
 	}
@@ -39,19 +39,19 @@ func TestLocalCommandMechanisms(t *testing.T) {
 
 // The persistent store read two ways, registry and `route print`, agrees.
 func TestLocalPersistentStoreCrossCheck(t *testing.T) {
-	h, err := OpenLocal()
+	h, err := OpenLocal(netcfg.Exec)
 	if err != nil {
 		t.Fatalf("OpenLocal: %v", err)
 	}
 	t.Cleanup(func() { _ = h.Close() })
-	if err := (RouteExe{Run: Exec}).Probe(context.Background()); err != nil {
+	if err := (RouteExe{Run: netcfg.Exec}).Probe(context.Background()); err != nil {
 		t.Skipf("route print unavailable: %v", err)
 	}
 	s, err := h.Snapshot(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := CheckPersistentStore(context.Background(), Exec, s)
+	m, err := CheckPersistentStore(context.Background(), netcfg.Exec, s)
 	if err != nil {
 		t.Fatal(err)
 	}

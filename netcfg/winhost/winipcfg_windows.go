@@ -1,7 +1,8 @@
-package netcfg
+package winhost
 
 import (
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
 
 	"golang.org/x/sys/windows"
@@ -32,7 +33,7 @@ func luidOfIndex(idx uint32) (winipcfg.LUID, error) {
 }
 
 // winipcfgAddAddress corresponds to CreateUnicastIpAddressEntry.
-func winipcfgAddAddress(a AddressSpec) error {
+func winipcfgAddAddress(a netcfg.AddressSpec) error {
 	luid, err := luidOf(a.Interface)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func winipcfgAddAddress(a AddressSpec) error {
 }
 
 // winipcfgDeleteAddress corresponds to DeleteUnicastIpAddressEntry.
-func winipcfgDeleteAddress(a AddressSpec) error {
+func winipcfgDeleteAddress(a netcfg.AddressSpec) error {
 	luid, err := luidOf(a.Interface)
 	if err != nil {
 		return err
@@ -57,7 +58,7 @@ func winipcfgDeleteAddress(a AddressSpec) error {
 
 // nextHop is the MIB next hop of a spec: the gateway, or the unspecified
 // address of the destination's family for an on-link route.
-func nextHop(r RouteSpec) netip.Addr {
+func nextHop(r netcfg.RouteSpec) netip.Addr {
 	if r.Gateway.IsValid() {
 		return r.Gateway
 	}
@@ -69,9 +70,9 @@ func nextHop(r RouteSpec) netip.Addr {
 
 // winipcfgAddRoute corresponds to CreateIpForwardEntry2. Without an
 // interface it uses the one GetBestInterfaceEx picks toward the gateway.
-func winipcfgAddRoute(r RouteSpec) error {
+func winipcfgAddRoute(r netcfg.RouteSpec) error {
 	if r.Persistent {
-		return Unsupported("winipcfg persistent route", "CreateIpForwardEntry2 writes the active store only; add persistent routes by route.exe, netsh or powershell")
+		return netcfg.Unsupported("winipcfg persistent route", "CreateIpForwardEntry2 writes the active store only; add persistent routes by route.exe, netsh or powershell")
 	}
 	var luid winipcfg.LUID
 	var err error
@@ -98,7 +99,7 @@ func winipcfgAddRoute(r RouteSpec) error {
 // winipcfgDeleteRoute deletes, by DeleteIpForwardEntry2, every active route
 // with the spec's destination and next hop, on its interface if it names
 // one. None is ErrNotFound.
-func winipcfgDeleteRoute(r RouteSpec) error {
+func winipcfgDeleteRoute(r netcfg.RouteSpec) error {
 	var onIndex uint32
 	if r.Interface != "" {
 		var err error
@@ -126,7 +127,7 @@ func winipcfgDeleteRoute(r RouteSpec) error {
 		deleted++
 	}
 	if deleted == 0 {
-		return fmt.Errorf("no active route matches: %w", ErrNotFound)
+		return fmt.Errorf("no active route matches: %w", netcfg.ErrNotFound)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package wincmd
+package winhost
 
 import (
 	"context"
@@ -46,7 +46,7 @@ func (c PowerShell) Probe(ctx context.Context) error {
 	})
 }
 
-func probeRead(ctx context.Context, r Runner, m netcfg.Mechanism, argv []string, parse func(string) error) error {
+func probeRead(ctx context.Context, r netcfg.Runner, m netcfg.Mechanism, argv []string, parse func(string) error) error {
 	out, err := run(ctx, r, argv)
 	if err == nil {
 		err = parse(string(out))

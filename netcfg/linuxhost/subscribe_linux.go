@@ -1,11 +1,12 @@
 //go:build linux
 
-package netcfg
+package linuxhost
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -37,7 +38,7 @@ const subscribeBuffer = 8 << 20
 // itself); to end the subscription from fn, cancel ctx.
 // If the socket overflows (ENOBUFS), the lost events are gone and the
 // subscription goes on; Dropped counts such overflows.
-func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), err error) {
+func (h *nsHost) Subscribe(ctx context.Context, fn func(netcfg.Event)) (stop func(), err error) {
 	s, err := nl.SubscribeAt(h.ns, netns.None(), unix.NETLINK_ROUTE,
 		unix.RTNLGRP_IPV4_ROUTE, unix.RTNLGRP_IPV6_ROUTE, unix.RTNLGRP_IPV4_IFADDR, unix.RTNLGRP_IPV6_IFADDR)
 	if err != nil {
@@ -63,7 +64,7 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 	go func() {
 		defer wg.Done()
 		defer close(done)
-		var routes []Route
+		var routes []netcfg.Route
 		for {
 			msgs, _, err := s.Receive()
 			if err != nil {
@@ -83,12 +84,12 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 				if stopped.Load() {
 					return
 				}
-				var events []Event
+				var events []netcfg.Event
 				switch m.Header.Type {
 				case unix.RTM_NEWROUTE, unix.RTM_DELROUTE:
-					kind := RouteAdded
+					kind := netcfg.RouteAdded
 					if m.Header.Type == unix.RTM_DELROUTE {
-						kind = RouteRemoved
+						kind = netcfg.RouteRemoved
 					}
 					routes, err = decodeRoute(m.Data, h.ifname, routes[:0])
 					if err != nil {
@@ -96,18 +97,18 @@ func (h *nsHost) Subscribe(ctx context.Context, fn func(Event)) (stop func(), er
 					}
 					for i := range routes {
 						r := routes[i]
-						events = append(events, Event{Time: now, Kind: kind, Route: &r})
+						events = append(events, netcfg.Event{Time: now, Kind: kind, Route: &r})
 					}
 				case unix.RTM_NEWADDR, unix.RTM_DELADDR:
-					kind := AddrAdded
+					kind := netcfg.AddrAdded
 					if m.Header.Type == unix.RTM_DELADDR {
-						kind = AddrRemoved
+						kind = netcfg.AddrRemoved
 					}
 					a, ok, err := decodeAddr(m.Data, h.ifname)
 					if err != nil || !ok {
 						continue
 					}
-					events = append(events, Event{Time: now, Kind: kind, Address: &a})
+					events = append(events, netcfg.Event{Time: now, Kind: kind, Address: &a})
 				}
 				for _, e := range events {
 					fn(e)

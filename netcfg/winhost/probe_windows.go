@@ -1,9 +1,10 @@
-package netcfg
+package winhost
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"os/exec"
 	"time"
 
@@ -33,7 +34,7 @@ type probe struct {
 	snapshot   error
 	events     error
 	persistent error
-	mechanisms map[Mechanism]error
+	mechanisms map[netcfg.Mechanism]error
 }
 
 // requireProcs returns an UnsupportedError naming the first procedure of
@@ -41,32 +42,32 @@ type probe struct {
 func requireProcs(what string, names ...string) error {
 	for _, n := range names {
 		if err := iphlpapi.FindProc(n); err != nil {
-			return Unsupported(what+" "+n, "procedure not found in iphlpapi.dll: "+err.Error())
+			return netcfg.Unsupported(what+" "+n, "procedure not found in iphlpapi.dll: "+err.Error())
 		}
 	}
 	return nil
 }
 
 // mechanismOrder is the preference order Capabilities reports.
-var mechanismOrder = []Mechanism{WinIPCfg, IPHlpAPILegacy, RouteExe, Netsh, PowerShell}
+var mechanismOrder = []netcfg.Mechanism{netcfg.WinIPCfg, netcfg.IPHlpAPILegacy, netcfg.RouteExe, netcfg.Netsh, netcfg.PowerShell}
 
-func probeHost(commands map[Mechanism]Changer) probe {
+func probeHost(commands map[netcfg.Mechanism]Changer) probe {
 	p := probe{
 		snapshot:   requireProcs("snapshot", snapshotProcs...),
 		events:     requireProcs("change events", eventProcs...),
 		persistent: probePersistentStore(),
-		mechanisms: map[Mechanism]error{
-			WinIPCfg:       requireProcs("winipcfg", winipcfgProcs...),
-			IPHlpAPILegacy: probeLegacy(),
-			RouteExe:       probeCommand(commands, RouteExe, "route.exe"),
-			Netsh:          probeCommand(commands, Netsh, "netsh.exe"),
-			PowerShell:     probeCommand(commands, PowerShell, "powershell.exe"),
+		mechanisms: map[netcfg.Mechanism]error{
+			netcfg.WinIPCfg:       requireProcs("winipcfg", winipcfgProcs...),
+			netcfg.IPHlpAPILegacy: probeLegacy(),
+			netcfg.RouteExe:       probeCommand(commands, netcfg.RouteExe, "route.exe"),
+			netcfg.Netsh:          probeCommand(commands, netcfg.Netsh, "netsh.exe"),
+			netcfg.PowerShell:     probeCommand(commands, netcfg.PowerShell, "powershell.exe"),
 		},
 	}
 	if err := requireElevation(); err != nil {
 		for m, merr := range p.mechanisms {
 			if merr == nil {
-				p.mechanisms[m] = Unsupported("mechanism "+string(m), err.Error())
+				p.mechanisms[m] = netcfg.Unsupported("mechanism "+string(m), err.Error())
 			}
 		}
 	}
@@ -99,7 +100,7 @@ func probeLegacy() error {
 		// Cannot happen on a sane host; leave nothing behind if it does.
 		_ = iphlpapi.DeleteIPAddress(nte)
 	case errors.Is(err, windows.ERROR_NOT_SUPPORTED):
-		return Unsupported("iphlpapi-legacy AddIPAddress", "AddIPAddress returns ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
+		return netcfg.Unsupported("iphlpapi-legacy AddIPAddress", "AddIPAddress returns ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
 	}
 	return nil
 }
@@ -107,13 +108,13 @@ func probeLegacy() error {
 // probeCommand finds a command mechanism's implementation among commands
 // (WindowsOptions.Commands) and its executable on PATH, then lets the
 // implementation probe (run a read command and parse its output).
-func probeCommand(commands map[Mechanism]Changer, m Mechanism, exe string) error {
+func probeCommand(commands map[netcfg.Mechanism]Changer, m netcfg.Mechanism, exe string) error {
 	c := commands[m]
 	if c == nil {
-		return Unsupported("mechanism "+string(m), "the host was opened without it: open it with netcfg/wincmd, which runs and parses the command")
+		return netcfg.Unsupported("mechanism "+string(m), "the host was opened without it: open it with netcfg/wincmd, which runs and parses the command")
 	}
 	if _, err := exec.LookPath(exe); err != nil {
-		return Unsupported("mechanism "+string(m), fmt.Sprintf("%s not found: %v", exe, err))
+		return netcfg.Unsupported("mechanism "+string(m), fmt.Sprintf("%s not found: %v", exe, err))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandProbeTimeout)
 	defer cancel()

@@ -1,15 +1,16 @@
 //go:build linux
 
-package netcfg
+package linuxhost
 
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
+	"github.com/kbharness/kbharness/netcfg/iproute2"
 )
 
 // This file decodes rtnetlink route and address messages (the payload after
@@ -65,7 +66,7 @@ func zeroAddr(family uint8) netip.Addr {
 // describes: one per nexthop (RTA_MULTIPATH), in the active store. Families
 // other than IPv4/IPv6 (ipmr, mpls, ...) yield none. ifname resolves
 // RTA_OIF.
-func decodeRoute(b []byte, ifname func(int) string, out []Route) ([]Route, error) {
+func decodeRoute(b []byte, ifname func(int) string, out []netcfg.Route) ([]netcfg.Route, error) {
 	if len(b) < sizeofRtMsg {
 		return out, fmt.Errorf("decoding route: rtmsg of %d bytes", len(b))
 	}
@@ -73,10 +74,10 @@ func decodeRoute(b []byte, ifname func(int) string, out []Route) ([]Route, error
 	if family != unix.AF_INET && family != unix.AF_INET6 {
 		return out, nil
 	}
-	r := Route{
-		Protocol: ipcore.ProtocolName(b[5]),
-		Type:     ipcore.TypeName(b[7]),
-		Store:    StoreActive,
+	r := netcfg.Route{
+		Protocol: iproute2.ProtocolName(b[5]),
+		Type:     iproute2.TypeName(b[7]),
+		Store:    netcfg.StoreActive,
 	}
 	dstLen, table := int(b[1]), uint32(b[4])
 	dst := zeroAddr(family)
@@ -120,7 +121,7 @@ func decodeRoute(b []byte, ifname func(int) string, out []Route) ([]Route, error
 	if r.Dst, err = dst.Prefix(dstLen); err != nil {
 		return out, fmt.Errorf("decoding route: destination %s/%d", dst, dstLen)
 	}
-	r.Table = ipcore.TableName(table)
+	r.Table = iproute2.TableName(table)
 	if oif != 0 {
 		r.Interface = ifname(oif)
 	}
@@ -163,7 +164,7 @@ func decodeRoute(b []byte, ifname func(int) string, out []Route) ([]Route, error
 
 // decodeAddr decodes an RTM_NEWADDR/RTM_DELADDR payload. ok is false for
 // families other than IPv4/IPv6.
-func decodeAddr(b []byte, ifname func(int) string) (a Address, ok bool, err error) {
+func decodeAddr(b []byte, ifname func(int) string) (a netcfg.Address, ok bool, err error) {
 	if len(b) < sizeofIfAddrmsg {
 		return a, false, fmt.Errorf("decoding address: ifaddrmsg of %d bytes", len(b))
 	}
@@ -190,7 +191,7 @@ func decodeAddr(b []byte, ifname func(int) string) (a Address, ok bool, err erro
 			if len(v) < 1 {
 				return fmt.Errorf("IFA_PROTO of %d bytes", len(v))
 			}
-			a.Origin = ipcore.AddrProtoName(v[0])
+			a.Origin = iproute2.AddrProtoName(v[0])
 		}
 		return err
 	})
@@ -215,19 +216,19 @@ func decodeAddr(b []byte, ifname func(int) string) (a Address, ok bool, err erro
 
 // addrFlags maps IFA_F_* bits. IFA_F_SECONDARY shares its bit with IPv6's
 // IFA_F_TEMPORARY; both become AddrSecondary.
-func addrFlags(f uint32) AddrFlags {
-	var out AddrFlags
+func addrFlags(f uint32) netcfg.AddrFlags {
+	var out netcfg.AddrFlags
 	if f&unix.IFA_F_SECONDARY != 0 {
-		out |= AddrSecondary
+		out |= netcfg.AddrSecondary
 	}
 	if f&unix.IFA_F_TENTATIVE != 0 {
-		out |= AddrTentative
+		out |= netcfg.AddrTentative
 	}
 	if f&unix.IFA_F_DADFAILED != 0 {
-		out |= AddrDuplicate
+		out |= netcfg.AddrDuplicate
 	}
 	if f&unix.IFA_F_DEPRECATED != 0 {
-		out |= AddrDeprecated
+		out |= netcfg.AddrDeprecated
 	}
 	return out
 }

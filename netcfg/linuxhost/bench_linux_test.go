@@ -1,6 +1,6 @@
 //go:build linux
 
-package netcfg_test
+package linuxhost_test
 
 import (
 	"context"

@@ -1,11 +1,12 @@
 //go:build linux
 
-package netcfg
+package linuxhost
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net"
 	"os"
 	"os/exec"
@@ -18,7 +19,7 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
-	"github.com/kbharness/kbharness/netcfg/iproute2/ipcore"
+	"github.com/kbharness/kbharness/netcfg/iproute2"
 )
 
 // nsHost is a Host bound to one network namespace. Its netlink sockets are
@@ -49,11 +50,11 @@ type nsHost struct {
 // route with protocol "static" a second time with Store=StorePersistent (see
 // Store), so "persistent" routes are the ones added with
 // RouteSpec.Persistent.
-func OpenNamespace(name string) (Host, error) {
+func OpenNamespace(name string) (netcfg.Host, error) {
 	ns, err := netns.GetFromName(name)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			err = fmt.Errorf("%w: %w", ErrNotFound, err)
+			err = fmt.Errorf("%w: %w", netcfg.ErrNotFound, err)
 		}
 		return nil, fmt.Errorf("opening namespace %s: %w", name, err)
 	}
@@ -83,12 +84,12 @@ func (h *nsHost) Name() string { return h.name }
 // Capabilities: netlink always; iproute2 when `ip` is on PATH; no persistent
 // store distinct from the active table; events; IPv6 when the kernel has it
 // (/proc/net/if_inet6).
-func (h *nsHost) Capabilities() Capabilities {
-	c := Capabilities{Mechanisms: []Mechanism{Netlink}, Events: true, IPv6: h.ipv6}
+func (h *nsHost) Capabilities() netcfg.Capabilities {
+	c := netcfg.Capabilities{Mechanisms: []netcfg.Mechanism{netcfg.Netlink}, Events: true, IPv6: h.ipv6}
 	if h.ipPath != "" {
-		c.Mechanisms = append(c.Mechanisms, IPRoute2)
+		c.Mechanisms = append(c.Mechanisms, netcfg.IPRoute2)
 	} else {
-		c.Missing = map[Mechanism]string{IPRoute2: "ip (iproute2) not found on PATH"}
+		c.Missing = map[netcfg.Mechanism]string{netcfg.IPRoute2: "ip (iproute2) not found on PATH"}
 	}
 	return c
 }
@@ -136,8 +137,8 @@ func (h *nsHost) ifname(i int) string {
 // Route Protocol, Type and Table are named as iproute2 names them (Table ""
 // for main); Metric is RTA_PRIORITY. Each main-table "static" route is also
 // reported with Store=StorePersistent.
-func (h *nsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
-	s := &Snapshot{Taken: time.Now()}
+func (h *nsHost) Snapshot(ctx context.Context) (*netcfg.Snapshot, error) {
+	s := &netcfg.Snapshot{Taken: time.Now()}
 	links, err := h.h.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("listing links in %s: %w", h.name, err)
@@ -150,7 +151,7 @@ func (h *nsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 		if mac == "00:00:00:00:00:00" {
 			mac = "" // loopback
 		}
-		s.Interfaces = append(s.Interfaces, Interface{
+		s.Interfaces = append(s.Interfaces, netcfg.Interface{
 			Index: a.Index,
 			Name:  a.Name,
 			MAC:   mac,
@@ -196,12 +197,12 @@ func (h *nsHost) Snapshot(ctx context.Context) (*Snapshot, error) {
 }
 
 // withPersistentView appends a StorePersistent copy of every active route
-// the persistent-view rule selects (ipcore.IsPersistent).
-func withPersistentView(routes []Route) []Route {
+// the persistent-view rule selects (iproute2.IsPersistent).
+func withPersistentView(routes []netcfg.Route) []netcfg.Route {
 	n := len(routes)
 	for _, r := range routes[:n] {
-		if r.Store == StoreActive && ipcore.IsPersistent(r.Table, r.Protocol) {
-			r.Store = StorePersistent
+		if r.Store == netcfg.StoreActive && iproute2.IsPersistent(r.Table, r.Protocol) {
+			r.Store = netcfg.StorePersistent
 			routes = append(routes, r)
 		}
 	}

@@ -1,7 +1,8 @@
-package netcfg
+package winhost
 
 import (
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"net"
 	"net/netip"
 
@@ -11,13 +12,13 @@ import (
 // routeFromRow converts a MIB_IPFORWARD_ROW2 of the active table. Metric is
 // the route's own metric; Windows adds the interface metric to it when it
 // chooses a route (the sum is what `route print` shows).
-func routeFromRow(row *winipcfg.MibIPforwardRow2, names map[uint32]string) Route {
-	r := Route{
+func routeFromRow(row *winipcfg.MibIPforwardRow2, names map[uint32]string) netcfg.Route {
+	r := netcfg.Route{
 		Dst:       row.DestinationPrefix.Prefix(),
 		Interface: names[row.InterfaceIndex],
 		Metric:    int(row.Metric),
 		Protocol:  protocolName(row.Protocol),
-		Store:     StoreActive,
+		Store:     netcfg.StoreActive,
 	}
 	if gw := row.NextHop.Addr(); gw.IsValid() && !gw.IsUnspecified() {
 		r.Gateway = gw
@@ -57,19 +58,19 @@ func protocolName(p winipcfg.RouteProtocol) string {
 }
 
 // addressFromRow converts a MIB_UNICASTIPADDRESS_ROW.
-func addressFromRow(row *winipcfg.MibUnicastIPAddressRow, names map[uint32]string) Address {
-	a := Address{
+func addressFromRow(row *winipcfg.MibUnicastIPAddressRow, names map[uint32]string) netcfg.Address {
+	a := netcfg.Address{
 		Prefix:    netip.PrefixFrom(row.Address.Addr().WithZone(""), int(row.OnLinkPrefixLength)),
 		Interface: names[row.InterfaceIndex],
 		Origin:    originName(row.PrefixOrigin, row.SuffixOrigin),
 	}
 	switch row.DadState {
 	case winipcfg.DadStateTentative:
-		a.Flags |= AddrTentative
+		a.Flags |= netcfg.AddrTentative
 	case winipcfg.DadStateDuplicate:
-		a.Flags |= AddrDuplicate
+		a.Flags |= netcfg.AddrDuplicate
 	case winipcfg.DadStateDeprecated:
-		a.Flags |= AddrDeprecated
+		a.Flags |= netcfg.AddrDeprecated
 	}
 	return a
 }
@@ -99,8 +100,8 @@ func originName(prefix winipcfg.PrefixOrigin, suffix winipcfg.SuffixOrigin) stri
 
 // interfaceFromAdapter converts an IP_ADAPTER_ADDRESSES entry; its alias
 // (FriendlyName, "Ethernet 2") is the interface name everywhere in netcfg.
-func interfaceFromAdapter(a *winipcfg.IPAdapterAddresses) Interface {
-	i := Interface{
+func interfaceFromAdapter(a *winipcfg.IPAdapterAddresses) netcfg.Interface {
+	i := netcfg.Interface{
 		Index: int(adapterIndex(a)),
 		Name:  a.FriendlyName(),
 		Up:    a.OperStatus == winipcfg.IfOperStatusUp,

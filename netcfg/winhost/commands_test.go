@@ -1,4 +1,4 @@
-package wincmd
+package winhost
 
 import (
 	"context"
@@ -27,16 +27,20 @@ type answer struct {
 	err error
 }
 
-func (f *fakeRunner) run(_ context.Context, argv []string) ([]byte, error) {
+func (f *fakeRunner) Run(_ context.Context, argv []string) (netcfg.Output, error) {
 	line := strings.Join(argv, " ")
 	f.ran = append(f.ran, line)
 	for n := len(argv); n > 0; n-- {
 		if a, ok := f.answers[strings.Join(argv[:n], " ")]; ok {
-			return []byte(a.out), a.err
+			out := netcfg.Output{Stdout: []byte(a.out)}
+			if a.err != nil {
+				return out, &netcfg.CommandError{Argv: argv, Output: out, Err: a.err}
+			}
+			return out, nil
 		}
 	}
 	f.t.Errorf("unexpected command %q", line)
-	return nil, errors.New("unexpected command")
+	return netcfg.Output{}, errors.New("unexpected command")
 }
 
 func indexOf(alias string) (int, error) {
@@ -87,7 +91,7 @@ func TestRouteExe(t *testing.T) {
 			do:      func(c RouteExe) error { return c.DeleteRoute(context.Background(), defaultRoute) },
 			answers: map[string]answer{"route delete": {out: "The route deletion failed: Element not found.", err: errors.New("exit status 1")}},
 			wantRan: []string{"route delete 0.0.0.0 mask 0.0.0.0 192.0.2.1"},
-			wantErr: `running "route delete 0.0.0.0 mask 0.0.0.0 192.0.2.1": exit status 1: The route deletion failed`,
+			wantErr: `running ["route" "delete" "0.0.0.0" "mask" "0.0.0.0" "192.0.2.1"]: exit status 1: The route deletion failed`,
 		},
 		{
 			name: "unknown interface",
@@ -106,7 +110,7 @@ func TestRouteExe(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeRunner{t: t, answers: tc.answers}
-			err := tc.do(RouteExe{Run: f.run, Index: indexOf})
+			err := tc.do(RouteExe{Run: f, Index: indexOf})
 			checkErr(t, err, tc.wantErr)
 			if d := cmp.Diff(tc.wantRan, f.ran); d != "" {
 				t.Errorf("commands run (-want +got):\n%s", d)
@@ -120,7 +124,7 @@ func TestNetsh(t *testing.T) {
 		"netsh interface ipv4 add address":    {out: "Ok.\r\n"},
 		"netsh interface ipv4 delete address": {out: "Element not found.\r\n", err: errors.New("exit status 1")},
 	}}
-	c := Netsh{Run: f.run}
+	c := Netsh{Run: f}
 	if err := c.AddAddress(context.Background(), secondary); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +145,7 @@ func TestPowerShellShowsTheScriptOnFailure(t *testing.T) {
 	f := &fakeRunner{t: t, answers: map[string]answer{"powershell.exe -NoProfile -NonInteractive -EncodedCommand": {err: errors.New("exit status 1")}}}
 	r := defaultRoute
 	r.Interface = "Ethernet 2"
-	checkErr(t, PowerShell{Run: f.run}.AddRoute(context.Background(), r), "New-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Ethernet 2'")
+	checkErr(t, PowerShell{Run: f}.AddRoute(context.Background(), r), "New-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Ethernet 2'")
 }
 
 func TestPersistentRoutesFromRoutePrint(t *testing.T) {
@@ -160,7 +164,7 @@ func TestPersistentRoutesFromRoutePrint(t *testing.T) {
 				t.Fatal(err)
 			}
 			f := &fakeRunner{t: t, answers: map[string]answer{"route print -4": {out: string(text)}}}
-			got, err := PersistentRoutes(context.Background(), f.run)
+			got, err := PersistentRoutes(context.Background(), f)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -181,11 +185,11 @@ func TestCheckPersistentStore(t *testing.T) {
 		{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.23.1"), Metric: winreg.DefaultMetric, Store: netcfg.StorePersistent},
 		{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.168.23.1"), Metric: 0, Store: netcfg.StoreActive},
 	}}
-	m, err := CheckPersistentStore(context.Background(), f.run, agreeing)
+	m, err := CheckPersistentStore(context.Background(), f, agreeing)
 	if err != nil || !m.Empty() {
 		t.Fatalf("agreeing views: %+v, %v", m, err)
 	}
-	m, err = CheckPersistentStore(context.Background(), f.run, &netcfg.Snapshot{})
+	m, err = CheckPersistentStore(context.Background(), f, &netcfg.Snapshot{})
 	if err != nil || len(m.OnlyOther) != 1 || m.OnlyOther[0] != "0.0.0.0,0.0.0.0,192.168.23.1,-1" {
 		t.Fatalf("registry without the route: %+v, %v; want it only in route print", m, err)
 	}
@@ -222,7 +226,7 @@ func TestProbes(t *testing.T) {
 		"powershell.exe -NoProfile -NonInteractive -Command": {},
 	}}
 	for _, f := range []*fakeRunner{works, stubs} {
-		for _, c := range []interface{ Probe(context.Context) error }{RouteExe{Run: f.run}, Netsh{Run: f.run}, PowerShell{Run: f.run}} {
+		for _, c := range []interface{ Probe(context.Context) error }{RouteExe{Run: f}, Netsh{Run: f}, PowerShell{Run: f}} {
 			err := c.Probe(context.Background())
 			if f == works && err != nil {
 				t.Errorf("%T.Probe on a working host: %v", c, err)

@@ -1,13 +1,6 @@
-// Package ipcore is the part of package iproute2 that does not import
-// netcfg: `ip` argv builders over plain values and the rtnetlink number/name
-// tables iproute2 prints. netcfg's Linux host imports it directly (importing
-// iproute2 from netcfg would be a cycle); everyone else uses iproute2.
-package ipcore
+package iproute2
 
-import (
-	"net/netip"
-	"strconv"
-)
+import "strconv"
 
 // Linux rtnetlink constants (linux/rtnetlink.h), kept here so the package
 // builds on every OS.
@@ -84,57 +77,4 @@ func AddrProtoName(p uint8) string {
 		return "kernel_ll"
 	}
 	return strconv.Itoa(int(p))
-}
-
-func ipCmd(ns string, args ...string) []string {
-	argv := []string{"ip"}
-	if ns != "" {
-		argv = append(argv, "-n", ns)
-	}
-	return append(argv, args...)
-}
-
-func routeArgs(verb string, dst netip.Prefix, gw netip.Addr, dev string, metric int) []string {
-	args := []string{"route", verb, dst.String()}
-	if gw.IsValid() {
-		args = append(args, "via", gw.String())
-	}
-	if dev != "" {
-		args = append(args, "dev", dev)
-	}
-	if metric != 0 {
-		args = append(args, "metric", strconv.Itoa(metric))
-	}
-	return args
-}
-
-// RouteAdd is `ip [-n NS] route add DST [via GW] [dev DEV] [metric N] [proto static]`.
-// Without persistent, ip writes its default protocol, boot.
-func RouteAdd(ns string, dst netip.Prefix, gw netip.Addr, dev string, metric int, persistent bool) []string {
-	args := routeArgs("add", dst, gw, dev, metric)
-	if persistent {
-		args = append(args, "proto", "static")
-	}
-	return ipCmd(ns, args...)
-}
-
-// RouteDel is `ip [-n NS] route del DST [via GW] [dev DEV] [metric N]`. It
-// names no protocol, so it deletes the matching route whatever its protocol.
-func RouteDel(ns string, dst netip.Prefix, gw netip.Addr, dev string, metric int) []string {
-	return ipCmd(ns, routeArgs("del", dst, gw, dev, metric)...)
-}
-
-// AddrAdd is `ip [-n NS] addr add PREFIX dev DEV`, plus `nodad` for IPv6 so
-// the address is never tentative.
-func AddrAdd(ns string, p netip.Prefix, dev string) []string {
-	argv := ipCmd(ns, "addr", "add", p.String(), "dev", dev)
-	if p.Addr().Is6() {
-		argv = append(argv, "nodad")
-	}
-	return argv
-}
-
-// AddrDel is `ip [-n NS] addr del PREFIX dev DEV`.
-func AddrDel(ns string, p netip.Prefix, dev string) []string {
-	return ipCmd(ns, "addr", "del", p.String(), "dev", dev)
 }

@@ -1,20 +1,18 @@
-// Package wincmd changes a Windows host by running route.exe, netsh and
-// PowerShell, with the argv builders of netcfg/routeexe, netcfg/netsh and
-// netcfg/pwsh, and reads the persistent store through `route print` to
-// cross-check the registry view (netcfg/winreg).
-//
-// It sits above netcfg because those builders import netcfg; OpenLocal
-// (Windows) hands its mechanisms to netcfg.OpenWindowsHost. Commands run
-// through a Runner, so everything but OpenLocal is tested on any OS with a
-// fake one.
-package wincmd
+// Package winhost is netcfg's Windows backend. The host it opens on a
+// Windows machine (host_windows.go and friends) snapshots through iphlpapi
+// (winipcfg), subscribes to NotifyRouteChange2 and
+// NotifyUnicastIpAddressChange, and changes the host in-process (winipcfg,
+// the legacy AddIPAddress) or by command: route.exe, netsh and PowerShell,
+// with the argv builders and parsers of netcfg/routeexe, netcfg/netsh and
+// netcfg/pwsh. The command mechanisms run through a netcfg.Runner, so they
+// serve any Windows target and are tested on every OS with a fake one.
+package winhost
 
 import (
 	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"os/exec"
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
@@ -23,14 +21,6 @@ import (
 	"github.com/kbharness/kbharness/netcfg/routeexe"
 	"github.com/kbharness/kbharness/netcfg/winreg"
 )
-
-// Runner runs argv and returns what it printed (stdout and stderr).
-type Runner func(ctx context.Context, argv []string) ([]byte, error)
-
-// Exec is the Runner that runs argv with os/exec.
-func Exec(ctx context.Context, argv []string) ([]byte, error) {
-	return exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-}
 
 // Indexer resolves an interface alias to its index (route.exe's `if N`).
 type Indexer func(alias string) (int, error)
@@ -45,19 +35,17 @@ func NetIndex(alias string) (int, error) {
 	return i.Index, nil
 }
 
-// run runs argv and fails with argv and output on a non-zero exit.
-func run(ctx context.Context, r Runner, argv []string) ([]byte, error) {
-	out, err := r(ctx, argv)
-	if err != nil {
-		return out, fmt.Errorf("running %q: %w: %s", strings.Join(argv, " "), err, bytes.TrimSpace(out))
-	}
-	return out, nil
+// run runs argv and returns what it printed, stdout then stderr (Windows
+// tools print their errors on either).
+func run(ctx context.Context, r netcfg.Runner, argv []string) ([]byte, error) {
+	out, err := r.Run(ctx, argv)
+	return out.Combined(), err
 }
 
 // RouteExe is the route.exe mechanism: `route [-p] add` and `route delete`.
 // route.exe changes routes only.
 type RouteExe struct {
-	Run   Runner
+	Run   netcfg.Runner
 	Index Indexer
 }
 
@@ -112,7 +100,7 @@ func (c RouteExe) runChecked(ctx context.Context, argv []string) error {
 
 // Netsh is the netsh mechanism: `netsh interface ipv4|ipv6 add|delete
 // address|route`, which fails with a non-zero exit status.
-type Netsh struct{ Run Runner }
+type Netsh struct{ Run netcfg.Runner }
 
 // AddAddress runs `netsh interface ipv4 add address NAME ADDR MASK`.
 func (c Netsh) AddAddress(ctx context.Context, a netcfg.AddressSpec) error {
@@ -147,7 +135,7 @@ func (c Netsh) runBuilt(ctx context.Context) func([]string, error) error {
 // PowerShell is the powershell mechanism: New-/Remove-NetRoute and
 // New-/Remove-NetIPAddress, run as -EncodedCommand with
 // $ErrorActionPreference = 'Stop' so a failure exits non-zero.
-type PowerShell struct{ Run Runner }
+type PowerShell struct{ Run netcfg.Runner }
 
 // AddAddress runs New-NetIPAddress (both stores, the cmdlet's default).
 func (c PowerShell) AddAddress(ctx context.Context, a netcfg.AddressSpec) error {
@@ -175,7 +163,7 @@ func (c PowerShell) runScript(ctx context.Context) func(string, error) error {
 		if err != nil {
 			return err
 		}
-		if _, err := c.Run(ctx, pwsh.EncodedArgv(script)); err != nil {
+		if _, err := c.Run.Run(ctx, pwsh.EncodedArgv(script)); err != nil {
 			// The encoded argv says nothing to a reader: show the script.
 			return fmt.Errorf("running powershell %q: %w", script, err)
 		}
@@ -186,7 +174,7 @@ func (c PowerShell) runScript(ctx context.Context) func(string, error) error {
 // PersistentRoutes reads the IPv4 persistent store as `route print -4`
 // shows it under "Persistent Routes:", in the registry's terms ("Default"
 // metric as winreg.DefaultMetric).
-func PersistentRoutes(ctx context.Context, r Runner) ([]winreg.Route, error) {
+func PersistentRoutes(ctx context.Context, r netcfg.Runner) ([]winreg.Route, error) {
 	argv := routeexe.Print(netcfg.IPv4)
 	out, err := run(ctx, r, argv)
 	if err != nil {
@@ -216,7 +204,7 @@ func PersistentRoutes(ctx context.Context, r Runner) ([]winreg.Route, error) {
 // CheckPersistentStore cross-checks the two views of the IPv4 persistent
 // store: the registry's PersistentRoutes (the persistent routes of s, taken
 // by the Windows host) against `route print -4`.
-func CheckPersistentStore(ctx context.Context, r Runner, s *netcfg.Snapshot) (winreg.Mismatch, error) {
+func CheckPersistentStore(ctx context.Context, r netcfg.Runner, s *netcfg.Snapshot) (winreg.Mismatch, error) {
 	printed, err := PersistentRoutes(ctx, r)
 	if err != nil {
 		return winreg.Mismatch{}, err

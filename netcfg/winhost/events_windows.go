@@ -1,8 +1,9 @@
-package netcfg
+package winhost
 
 import (
 	"context"
 	"fmt"
+	"github.com/kbharness/kbharness/netcfg"
 	"sync"
 	"time"
 
@@ -21,13 +22,13 @@ import (
 // also waits for the delivering goroutine, so fn is not called after it
 // returns. fn must not call stop (it would wait for itself); to end the
 // subscription from fn, cancel ctx.
-func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), error) {
+func (h *windowsHost) Subscribe(ctx context.Context, fn func(netcfg.Event)) (func(), error) {
 	if h.probe.events != nil {
 		return nil, fmt.Errorf("subscribing to changes: %w", h.probe.events)
 	}
 	q := newEventQueue()
 	routes, err := winipcfg.RegisterRouteChangeCallback(func(t winipcfg.MibNotificationType, row *winipcfg.MibIPforwardRow2) {
-		if kind, ok := eventKind(t, RouteAdded, RouteRemoved); ok {
+		if kind, ok := eventKind(t, netcfg.RouteAdded, netcfg.RouteRemoved); ok {
 			copied := *row // the row lives only for the callback
 			q.push(pending{at: time.Now(), kind: kind, route: &copied})
 		}
@@ -36,7 +37,7 @@ func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), er
 		return nil, fmt.Errorf("subscribing to changes: NotifyRouteChange2: %w", err)
 	}
 	addrs, err := winipcfg.RegisterUnicastAddressChangeCallback(func(t winipcfg.MibNotificationType, row *winipcfg.MibUnicastIPAddressRow) {
-		if kind, ok := eventKind(t, AddrAdded, AddrRemoved); ok {
+		if kind, ok := eventKind(t, netcfg.AddrAdded, netcfg.AddrRemoved); ok {
 			copied := *row
 			q.push(pending{at: time.Now(), kind: kind, addr: &copied})
 		}
@@ -73,7 +74,7 @@ func (h *windowsHost) Subscribe(ctx context.Context, fn func(Event)) (func(), er
 	return stop, nil
 }
 
-func eventKind(t winipcfg.MibNotificationType, added, removed EventKind) (EventKind, bool) {
+func eventKind(t winipcfg.MibNotificationType, added, removed netcfg.EventKind) (netcfg.EventKind, bool) {
 	switch t {
 	case winipcfg.MibAddInstance:
 		return added, true
@@ -87,14 +88,14 @@ func eventKind(t winipcfg.MibNotificationType, added, removed EventKind) (EventK
 // Event on the delivering goroutine.
 type pending struct {
 	at    time.Time
-	kind  EventKind
+	kind  netcfg.EventKind
 	route *winipcfg.MibIPforwardRow2
 	addr  *winipcfg.MibUnicastIPAddressRow
 }
 
 // event converts p, naming interfaces through names, which it refreshes
 // (GetAdaptersAddresses) when an index is new.
-func (p pending) event(names map[uint32]string) Event {
+func (p pending) event(names map[uint32]string) netcfg.Event {
 	idx := uint32(0)
 	if p.route != nil {
 		idx = p.route.InterfaceIndex
@@ -104,7 +105,7 @@ func (p pending) event(names map[uint32]string) Event {
 	if _, known := names[idx]; !known {
 		refreshNames(names)
 	}
-	e := Event{Time: p.at, Kind: p.kind}
+	e := netcfg.Event{Time: p.at, Kind: p.kind}
 	if p.route != nil {
 		r := routeFromRow(p.route, names)
 		e.Route = &r
