@@ -7,6 +7,8 @@
 package routeexe
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -14,7 +16,7 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 )
 
-// Add returns the argv that adds r with route.exe:
+// AddArgv returns the argv that adds r with route.exe:
 //
 //	route [-p] add DEST mask MASK GATEWAY [metric N] [if IDX]     (IPv4)
 //	route [-p] add PREFIX/LEN GATEWAY [metric N] [if IDX]         (IPv6)
@@ -23,8 +25,65 @@ import (
 // table. ifIndex 0 leaves out `if`, so Windows picks the interface from the
 // gateway: the variant the secondary-ip-route-loss article is about. An
 // on-link route (no r.Gateway) is written with gateway 0.0.0.0 (IPv4) or
-// :: (IPv6); route.exe then needs an ifIndex to place it. Metric 0 leaves
-// out `metric`, which lets route.exe choose.
+// :: (IPv6); route.exe then needs an ifIndex to place it.
+//
+// DEST is r.Dst masked (netcfg.RouteSpec.Dst is a prefix; the netsh and
+// PowerShell builders mask it too): route.exe refuses a destination with
+// host bits under the mask ("The route addition failed: The specified mask
+// parameter is invalid. (Destination & Mask) != Destination.").
+//
+// Metric 0 leaves out `metric` (route.exe chooses); otherwise it must be
+// within 1..9999, the range the route command documents ("metric <Metric>
+// Specifies an integer cost metric (ranging from 1 to 9999) for the route",
+// learn.microsoft.com/windows-server/administration/windows-commands/route_ws2008).
+// A metric outside it, an invalid Dst or a gateway of the other family is
+// an error naming the value.
+func AddArgv(r netcfg.RouteSpec, ifIndex int) ([]string, error) {
+	if err := check(r, ifIndex); err != nil {
+		return nil, fmt.Errorf("route add: %w", err)
+	}
+	if r.Metric < 0 || r.Metric > MaxMetric {
+		return nil, fmt.Errorf("route add %s: metric %d: route.exe takes 1..%d (0 leaves it to route.exe)", r.Dst, r.Metric, MaxMetric)
+	}
+	return Add(r, ifIndex), nil
+}
+
+// DeleteArgv returns the argv that deletes r with route.exe:
+//
+//	route delete DEST mask MASK [GATEWAY] [if IDX]     (IPv4)
+//	route delete PREFIX/LEN [GATEWAY] [if IDX]         (IPv6)
+//
+// route delete removes the route from the persistent store too; -p is
+// meaningless for it and never written, nor is the metric (route delete
+// matches on destination, gateway and interface). DEST is r.Dst masked. The
+// gateway narrows the match and is left out for an on-link spec; ifIndex 0
+// leaves out `if`.
+func DeleteArgv(r netcfg.RouteSpec, ifIndex int) ([]string, error) {
+	if err := check(r, ifIndex); err != nil {
+		return nil, fmt.Errorf("route delete: %w", err)
+	}
+	return Delete(r, ifIndex), nil
+}
+
+// MaxMetric is the largest METRIC route.exe takes.
+const MaxMetric = 9999
+
+func check(r netcfg.RouteSpec, ifIndex int) error {
+	switch {
+	case !r.Dst.IsValid():
+		return errors.New("Dst: invalid prefix")
+	case r.Gateway.IsValid() && r.Gateway.Is4() != r.Dst.Addr().Is4():
+		return fmt.Errorf("%s: Gateway %s: family differs from Dst", r.Dst, r.Gateway)
+	case ifIndex < 0:
+		return fmt.Errorf("%s: interface index %d is negative", r.Dst, ifIndex)
+	}
+	return nil
+}
+
+// Add is AddArgv without the checks, for callers that cannot take an error
+// yet (netcfg/wincmd, internal/explore): it masks Dst the same way but writes
+// any metric > 0 as given, so route.exe itself rejects one above 9999, and
+// an invalid Dst renders as "invalid Prefix". Use AddArgv.
 func Add(r netcfg.RouteSpec, ifIndex int) []string {
 	argv := []string{"route"}
 	if r.Persistent {
@@ -39,14 +98,7 @@ func Add(r netcfg.RouteSpec, ifIndex int) []string {
 	return appendIf(argv, ifIndex)
 }
 
-// Delete returns the argv that deletes r with route.exe:
-//
-//	route delete DEST mask MASK [GATEWAY] [if IDX]     (IPv4)
-//	route delete PREFIX/LEN [GATEWAY] [if IDX]         (IPv6)
-//
-// route delete removes the route from the persistent store too; -p is
-// meaningless for it and never written. The gateway narrows the match and is
-// left out for an on-link spec; ifIndex 0 leaves out `if`.
+// Delete is DeleteArgv without the checks (see Add). Use DeleteArgv.
 func Delete(r netcfg.RouteSpec, ifIndex int) []string {
 	argv := append([]string{"route", "delete"}, destination(r.Dst)...)
 	if r.Gateway.IsValid() {
@@ -67,9 +119,11 @@ func Print(f netcfg.Family) []string {
 	return []string{"route", "print"}
 }
 
-// destination renders DEST mask MASK for IPv4 and PREFIX/LEN for IPv6. An
-// invalid prefix renders as "invalid Prefix", which route.exe rejects.
+// destination renders the masked network as DEST mask MASK for IPv4 and
+// PREFIX/LEN for IPv6. An invalid prefix renders as "invalid Prefix", which
+// route.exe rejects.
 func destination(p netip.Prefix) []string {
+	p = p.Masked()
 	if p.IsValid() && p.Addr().Is4() {
 		return []string{p.Addr().String(), "mask", maskString(p.Bits())}
 	}

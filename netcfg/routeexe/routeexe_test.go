@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -63,6 +64,76 @@ func TestBuilders(t *testing.T) {
 		}
 	}
 }
+
+// TestBuildersMaskDestination: route.exe refuses DEST & MASK != DEST, so
+// every builder writes the masked network.
+func TestBuildersMaskDestination(t *testing.T) {
+	spec := netcfg.RouteSpec{Dst: pfx("198.51.100.7/24"), Gateway: addr("192.0.2.1"), Metric: 5}
+	v6 := netcfg.RouteSpec{Dst: pfx("2001:db8:1::7/48"), Gateway: addr("2001:db8::1")}
+	for _, tc := range []struct {
+		name string
+		got  []string
+		want string
+	}{
+		{"Add", Add(spec, 0), "route add 198.51.100.0 mask 255.255.255.0 192.0.2.1 metric 5"},
+		{"Delete", Delete(spec, 3), "route delete 198.51.100.0 mask 255.255.255.0 192.0.2.1 if 3"},
+		{"AddArgv", must(AddArgv(spec, 0)), "route add 198.51.100.0 mask 255.255.255.0 192.0.2.1 metric 5"},
+		{"DeleteArgv", must(DeleteArgv(spec, 0)), "route delete 198.51.100.0 mask 255.255.255.0 192.0.2.1"},
+		{"AddArgv IPv6", must(AddArgv(v6, 7)), "route add 2001:db8:1::/48 2001:db8::1 if 7"},
+	} {
+		if got := strings.Join(tc.got, " "); got != tc.want {
+			t.Errorf("%s:\n got %q\nwant %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func must(argv []string, err error) []string {
+	if err != nil {
+		return []string{"ERROR:", err.Error()}
+	}
+	return argv
+}
+
+// TestAddArgvMetricRange: METRIC is 1..9999; 0 leaves it out; anything else
+// is an error naming the value.
+func TestAddArgvMetricRange(t *testing.T) {
+	base := netcfg.RouteSpec{Dst: pfx("198.51.100.0/24"), Gateway: addr("192.0.2.1")}
+	for metric, want := range map[int]string{
+		0:    "route add 198.51.100.0 mask 255.255.255.0 192.0.2.1",
+		1:    "route add 198.51.100.0 mask 255.255.255.0 192.0.2.1 metric 1",
+		9999: "route add 198.51.100.0 mask 255.255.255.0 192.0.2.1 metric 9999",
+	} {
+		r := base
+		r.Metric = metric
+		if got := strings.Join(must(AddArgv(r, 0)), " "); got != want {
+			t.Errorf("metric %d: got %q, want %q", metric, got, want)
+		}
+	}
+	for _, metric := range []int{10000, -1, 1 << 30} {
+		r := base
+		r.Metric = metric
+		_, err := AddArgv(r, 0)
+		if err == nil || !strings.Contains(err.Error(), "metric "+strconv.Itoa(metric)) || !strings.Contains(err.Error(), "1..9999") {
+			t.Errorf("metric %d: err = %v, want one naming the value and 1..9999", metric, err)
+		}
+	}
+	for name, err := range map[string]error{
+		"invalid Dst":    second(AddArgv(netcfg.RouteSpec{Gateway: addr("192.0.2.1")}, 0)),
+		"family differs": second(AddArgv(netcfg.RouteSpec{Dst: pfx("0.0.0.0/0"), Gateway: addr("2001:db8::1")}, 0)),
+		"is negative":    second(DeleteArgv(base, -2)),
+		"delete Dst":     second(DeleteArgv(netcfg.RouteSpec{}, 0)),
+	} {
+		want := name
+		if name == "invalid Dst" || name == "delete Dst" {
+			want = "Dst: invalid prefix"
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v", name, err)
+		}
+	}
+}
+
+func second(_ []string, err error) error { return err }
 
 func parseFile(t *testing.T, name string) *Table {
 	t.Helper()
