@@ -3,10 +3,10 @@
 package crashmark
 
 import (
-	"fmt"
-	"os/exec"
+	"context"
 
 	"github.com/kbharness/kbharness/internal/winevent"
+	"github.com/kbharness/kbharness/netcfg"
 )
 
 // QueryEvents runs the query with wevtutil (`wevtutil qe System /q:... /f:xml`)
@@ -16,9 +16,9 @@ func QueryEvents(q winevent.Query) ([]winevent.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	out, err := netcfg.Exec.Run(context.Background(), argv)
 	if err != nil {
-		return nil, fmt.Errorf("running %q: %w: %s", argv, err, out)
+		return nil, err
 	}
-	return winevent.ParseXML(out)
+	return winevent.ParseXML(out.Stdout)
 }

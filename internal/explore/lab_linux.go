@@ -8,12 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	"github.com/kbharness/kbharness/netcfg/linuxhost"
 )
 
 // InstallBackground adds n host routes from Background (198.18.0.0/15) via
@@ -43,8 +42,8 @@ func InstallBackground(ctx context.Context, l *lab.Lab, n int) error {
 		return fmt.Errorf("installing background routes: %w", err)
 	}
 	argv := []string{"ip", "-n", l.Namespaces[lab.HostRole], "-batch", f.Name()}
-	if out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput(); err != nil {
-		return fmt.Errorf("installing background routes: %v: %w: %s", argv, err, firstLines(out, 5))
+	if _, err := netcfg.Exec.Run(ctx, argv); err != nil {
+		return fmt.Errorf("installing background routes: %w", err)
 	}
 	return nil
 }
@@ -62,22 +61,13 @@ func RunIPScript(ctx context.Context, l *lab.Lab, script string) (string, int, e
 	if err := os.WriteFile(file, []byte(script), 0o644); err != nil {
 		return "", 0, fmt.Errorf("running the repro script: %w", err)
 	}
-	argv := []string{"ip", "netns", "exec", l.Namespaces[lab.HostRole], "sh", file}
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		return string(out), ee.ExitCode(), nil
+	out, err := linuxhost.Runner(l.Namespaces[lab.HostRole]).Run(ctx, []string{"sh", file})
+	var ce *netcfg.CommandError
+	if errors.As(err, &ce) && ce.Err == nil {
+		return string(out.Combined()), out.ExitCode, nil // the script ran and failed
 	}
 	if err != nil {
-		return string(out), 0, fmt.Errorf("running the repro script: %v: %w", argv, err)
+		return string(out.Combined()), 0, fmt.Errorf("running the repro script: %w", err)
 	}
-	return string(out), 0, nil
-}
-
-func firstLines(b []byte, n int) string {
-	lines := strings.SplitN(string(b), "\n", n+1)
-	if len(lines) > n {
-		lines = lines[:n]
-	}
-	return strings.Join(lines, "\n")
+	return string(out.Combined()), 0, nil
 }

@@ -7,8 +7,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -315,15 +313,11 @@ func tcpipEvents(ctx context.Context, since, until time.Time) (map[int]int, erro
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).Output()
+	out, err := netcfg.Exec.Run(ctx, argv)
 	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		return nil, fmt.Errorf("running %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(stderr)))
+		return nil, err
 	}
-	evs, err := winevent.ParseXML(out)
+	evs, err := winevent.ParseXML(out.Stdout)
 	if err != nil {
 		return nil, err
 	}
@@ -338,11 +332,8 @@ func tcpipEvents(ctx context.Context, since, until time.Time) (map[int]int, erro
 func runNetsh(argv []string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("running %s: %w: %s", strings.Join(argv, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
+	out, err := netcfg.Exec.Run(ctx, argv)
+	return string(out.Combined()), err
 }
 
 // getPortRange runs `netsh interface ipv4 show dynamicport tcp`.

@@ -6,16 +6,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os/exec"
+
+	"github.com/kbharness/kbharness/netcfg"
 )
 
 // run runs a netsh argv; its error carries argv and output.
 func run(ctx context.Context, argv []string) (string, error) {
-	out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("running %q: %w: %s", argv, err, out)
-	}
-	return string(out), nil
+	out, err := netcfg.Exec.Run(ctx, argv)
+	return string(out.Combined()), err
 }
 
 // EnableForwarding turns on multicast forwarding globally (`netsh interface

@@ -3,7 +3,6 @@ package hostcheck
 import (
 	"context"
 	"fmt"
-	"os/exec"
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/iproute2"
@@ -35,9 +34,6 @@ func crossCheck(e *framework.Env) error {
 }
 
 func run(argv []string) ([]byte, error) {
-	out, err := exec.Command(argv[0], argv[1:]...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("running %q: %w", argv, err)
-	}
-	return out, nil
+	out, err := netcfg.Exec.Run(context.Background(), argv)
+	return out.Stdout, err
 }
