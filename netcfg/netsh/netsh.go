@@ -11,6 +11,7 @@ package netsh
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/netip"
 	"strconv"
@@ -52,16 +53,31 @@ func DeleteAddress(a netcfg.AddressSpec) ([]string, error) {
 // The store is always explicit (netsh's own default is persistent):
 // store=persistent for r.Persistent, store=active otherwise. An on-link
 // route (no gateway) leaves out the next hop; metric 0 leaves out metric=.
+//
+// netsh documents metric= only as an integer: its own usage text gives
+// "[[metric=]<integer>]" and "metric - Route metric." (`netsh interface ipv6
+// add route` without arguments), and Microsoft's "Install and configure IP
+// version 6" (KB 325449) says "[[metric =] integer]: Specifies the route
+// metric." No bound is documented. The value lands in
+// MIB_IPFORWARD_ROW2.Metric, a ULONG, so 0..4294967295 is all it can hold;
+// a negative metric or one above that is an error naming it.
 func AddRoute(r netcfg.RouteSpec) ([]string, error) {
 	argv, err := routeArgv("add", r)
 	if err != nil {
 		return nil, err
+	}
+	if r.Metric < 0 || int64(r.Metric) > MaxMetric {
+		return nil, fmt.Errorf("netsh route %s: metric %d: must be within 0..%d (a ULONG; 0 leaves it to netsh)", r.Dst, r.Metric, int64(MaxMetric))
 	}
 	if r.Metric > 0 {
 		argv = append(argv, "metric="+strconv.Itoa(r.Metric))
 	}
 	return argv, nil
 }
+
+// MaxMetric is the largest route metric netsh can be given: the ULONG
+// maximum of MIB_IPFORWARD_ROW2.Metric (netsh documents no bound).
+const MaxMetric = math.MaxUint32
 
 // DeleteRoute returns the argv that deletes a route from the store r names:
 //

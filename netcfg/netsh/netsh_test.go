@@ -2,6 +2,7 @@ package netsh
 
 import (
 	"errors"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -76,6 +77,7 @@ func TestBuilderErrors(t *testing.T) {
 		{"route invalid dst", "Dst", second(DeleteRoute(netcfg.RouteSpec{Interface: "x"}))},
 		{"address without interface", "Interface", second(AddAddress(netcfg.AddressSpec{Prefix: pfx("192.0.2.1/24")}))},
 		{"address invalid", "Prefix", second(DeleteAddress(netcfg.AddressSpec{Interface: "x"}))},
+		{"negative metric", "metric -1", second(AddRoute(netcfg.RouteSpec{Dst: pfx("0.0.0.0/0"), Interface: "x", Metric: -1}))},
 	} {
 		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.wantSub) {
 			t.Errorf("%s: err = %v, want it to name %q", tc.name, tc.err, tc.wantSub)
@@ -84,6 +86,27 @@ func TestBuilderErrors(t *testing.T) {
 }
 
 func second(_ []string, err error) error { return err }
+
+// TestAddRouteMetricRange: netsh documents metric= only as an integer; the
+// route's metric is a ULONG, so 0..4294967295 passes (0 leaves it out) and
+// anything else is an error naming the value.
+func TestAddRouteMetricRange(t *testing.T) {
+	r := netcfg.RouteSpec{Dst: pfx("198.51.100.0/24"), Interface: "Ethernet 2", Gateway: addr("192.0.2.1")}
+	r.Metric = int(min(int64(math.MaxInt), MaxMetric))
+	argv, err := AddRoute(r)
+	if err != nil || argv[len(argv)-1] != "metric="+strconv.Itoa(r.Metric) {
+		t.Errorf("metric %d: %q, %v", r.Metric, argv, err)
+	}
+	for _, m := range []int64{-1, MaxMetric + 1} {
+		if m > math.MaxInt {
+			continue // not representable in this platform's int
+		}
+		r.Metric = int(m)
+		if _, err := AddRoute(r); err == nil || !strings.Contains(err.Error(), "metric "+strconv.FormatInt(m, 10)) {
+			t.Errorf("metric %d: err = %v, want one naming it", m, err)
+		}
+	}
+}
 
 func read(t testing.TB, name string) string {
 	t.Helper()

@@ -84,17 +84,26 @@ const stop = "$ErrorActionPreference = 'Stop'; "
 //	New-NetRoute -DestinationPrefix '198.51.100.0/24' -InterfaceAlias 'Ethernet 2'
 //	  -NextHop '192.0.2.1' -RouteMetric 5 -PolicyStore ActiveStore -Confirm:$false
 //
-// An on-link spec leaves out -NextHop; metric 0 leaves out -RouteMetric.
+// An on-link spec leaves out -NextHop; metric 0 leaves out -RouteMetric
+// (New-NetRoute then uses 256). -RouteMetric is a UInt16 (New-NetRoute
+// syntax, learn.microsoft.com/powershell/module/nettcpip/new-netroute), so a
+// metric outside 0..65535 is an error naming it.
 func NewNetRoute(r netcfg.RouteSpec, store PolicyStore) (string, error) {
 	args, err := routeArgs(r)
 	if err != nil {
 		return "", err
+	}
+	if r.Metric < 0 || r.Metric > MaxRouteMetric {
+		return "", fmt.Errorf("powershell route %s: metric %d: -RouteMetric is a UInt16 (0..%d)", r.Dst, r.Metric, MaxRouteMetric)
 	}
 	if r.Metric > 0 {
 		args += " -RouteMetric " + strconv.Itoa(r.Metric)
 	}
 	return stop + "New-NetRoute" + args + storeArg(store) + " -Confirm:$false | Out-Null", nil
 }
+
+// MaxRouteMetric is the largest -RouteMetric (UInt16) New-NetRoute takes.
+const MaxRouteMetric = 65535
 
 // RemoveNetRoute returns the script that removes a route with
 // Remove-NetRoute from the store named (BothStores: from both).

@@ -116,10 +116,15 @@ func TestBuilders(t *testing.T) {
 		"route Dst":         second(RemoveNetRoute(netcfg.RouteSpec{Interface: "x"}, ActiveStore)),
 		"address Interface": second(NewNetIPAddress(netcfg.AddressSpec{Prefix: pfx("192.0.2.1/24")}, ActiveStore)),
 		"address Prefix":    second(RemoveNetIPAddress(netcfg.AddressSpec{Interface: "x"}, ActiveStore)),
+		"metric 65536":      second(NewNetRoute(netcfg.RouteSpec{Dst: pfx("0.0.0.0/0"), Interface: "x", Metric: 65536}, ActiveStore)),
+		"metric -1":         second(NewNetRoute(netcfg.RouteSpec{Dst: pfx("0.0.0.0/0"), Interface: "x", Metric: -1}, ActiveStore)),
 	} {
 		if err == nil || !strings.Contains(err.Error(), strings.Fields(name)[1]) {
 			t.Errorf("%s: err = %v, want it to name the field", name, err)
 		}
+	}
+	if got, err := NewNetRoute(netcfg.RouteSpec{Dst: pfx("0.0.0.0/0"), Interface: "x", Metric: 65535}, ActiveStore); err != nil || !strings.Contains(got, "-RouteMetric 65535 ") {
+		t.Errorf("metric 65535 (UInt16 max): %q, %v", got, err)
 	}
 }
 
