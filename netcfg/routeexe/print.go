@@ -43,8 +43,10 @@ type Row struct {
 	// plus interface metric); for persistent rows the route metric.
 	Metric int
 	// DefaultMetric: a persistent row whose Metric column says "Default"
-	// (localized: "默认", ...). Metric is then 0.
+	// (localized: "Par défaut", "默认", ...). Metric is then 0 and MetricText
+	// holds the word as printed.
 	DefaultMetric bool
+	MetricText    string
 }
 
 // Table is the parsed output of `route print`.
@@ -74,27 +76,71 @@ func (e *LabelError) Error() string {
 func (e *LabelError) Is(target error) bool { return target == ErrUnknownLabel }
 
 // sectionLabels maps the section labels of the display languages we have
-// real captures of (English, German, French, Russian, Simplified Chinese),
-// lower-cased and without the colon, to the store they introduce.
+// real captures of, lower-cased and without the colon, to the store they
+// introduce. Sources (testdata/README.md has the full list):
+//
+//	en     every English sample
+//	de     02 (apache/plc4x RawIpSocket.java comment, Windows 7 de-DE)
+//	fr     05 (jackpal/gateway windowsLocalized.txt), 27 (Ynov TP notes, Windows 10)
+//	es     28 (Spanish Puppet course notes, Windows 7, code-search file id 37520207565)
+//	it     29 (Italian OpenVPN notes, Windows 10/11, code-search file id 24180864584)
+//	pt-BR  30, 31 (Brazilian command notes, code-search file ids 8397126123, 14996359966)
+//	ru     26 (Russian lab notes)
+//	zh-CN  22, 23 (Chinese captures)
+//	ja     32 (IBM Cloud docs capture; "アクティブ ルート:" only: no real capture
+//	       of the persistent label was found, so a full ja-JP `route print`
+//	       still stops at it with a LabelError)
+//
+// Not covered (no real capture found): pt-PT, zh-TW, ko, pl, nl, sv, tr and
+// the ja-JP persistent label. Their labels give a LabelError.
 var sectionLabels = map[string]netcfg.Store{
 	"active routes":           netcfg.StoreActive,
 	"aktive routen":           netcfg.StoreActive,
 	"itinéraires actifs":      netcfg.StoreActive,
+	"rutas activas":           netcfg.StoreActive,
+	"route attive":            netcfg.StoreActive,
+	"rotas ativas":            netcfg.StoreActive,
 	"активные маршруты":       netcfg.StoreActive,
 	"活动路由":                    netcfg.StoreActive,
+	"アクティブ ルート":               netcfg.StoreActive,
 	"persistent routes":       netcfg.StorePersistent,
 	"ständige routen":         netcfg.StorePersistent,
 	"itinéraires persistants": netcfg.StorePersistent,
+	"rutas persistentes":      netcfg.StorePersistent,
+	"route permanenti":        netcfg.StorePersistent,
+	"rotas persistentes":      netcfg.StorePersistent,
 	"постоянные маршруты":     netcfg.StorePersistent,
 	"永久路由":                    netcfg.StorePersistent,
 }
 
+// onLinkWords are the Gateway column's on-link phrases, lower-cased, from
+// the same captures: "On-link" (en; also printed by fr-FR, it-IT and ru-RU
+// Windows 10), "Auf Verbindung" (de, 02), "En vínculo" (es, 28), "No
+// vínculo" (pt-BR, 30), "在链路上" (zh-CN, 22). A row's gateway that is not an
+// address is on-link whatever it says; these are only needed to split a
+// persistent row whose gateway and metric are both words.
+var onLinkWords = []string{"on-link", "auf verbindung", "en vínculo", "no vínculo", "在链路上"}
+
+// defaultWords are the persistent Metric column's "Default", lower-cased:
+// "Default" (en), "Par défaut" (fr, 27), "Predeterminada" (es, 28), "Padrão"
+// (pt-BR, 31), "默认" (zh-CN, 22).
+var defaultWords = []string{"default", "par défaut", "predeterminada", "padrão", "默认"}
+
 // ParsePrint parses the output of `route print` (any of -4/-6) or
 // `netstat -r`: the interface list, the IPv4 and IPv6 active routes and the
-// "Persistent Routes:" sections. It relies on the shape of rows, not on
-// column positions, so localized headers, double-width CJK labels, tabs,
-// CRLF, blank-line-doubled pastes and IPv6 rows whose gateway wraps to the
-// next line all parse. Section labels must be known (see LabelError).
+// "Persistent Routes:" sections.
+//
+// Rows are read by what their columns hold, not by the header's column
+// positions, because route.exe's headers do not give them: its columns are
+// right-aligned under left-aligned labels, localized labels are not padded
+// to the columns (zh-CN's double-width labels drift several cells, 22), and
+// the ru-RU IPv6 header has no "If" label at all (26). Addresses and numbers
+// anchor every column, so the only free-text columns (the on-link Gateway
+// phrase and the persistent "Default" metric) are found between them and
+// stay whole however many words they have; see ipv4Row. Localized headers,
+// CJK text, tabs, CRLF, blank-line-doubled pastes and IPv6 rows whose
+// gateway wraps to the next line all parse. Section labels must be known
+// (see sectionLabels and LabelError).
 func ParsePrint(text string) (*Table, error) {
 	p := &printParser{t: &Table{}}
 	for i, line := range wintext.SplitLines(text) {
@@ -179,7 +225,15 @@ func (p *printParser) requireSection(n int) error {
 //	DEST MASK GATEWAY INTERFACE METRIC   (active)
 //	DEST MASK GATEWAY METRIC             (persistent)
 //
-// where GATEWAY may be a multi-word on-link phrase ("Auf Verbindung").
+// Columns are found by what they hold, not where they are (route.exe
+// right-aligns its columns, and localized headers, CJK ones especially, do
+// not line up with the rows). The two columns that hold words may hold
+// several: GATEWAY the on-link phrase ("Auf Verbindung", "En vínculo"), the
+// persistent METRIC "Default" ("Par défaut"). An active row's INTERFACE and
+// METRIC are its last two fields. A persistent row's GATEWAY is one address
+// and METRIC the rest; a persistent row whose GATEWAY is a phrase is split
+// at its numeric last field, or at a known on-link phrase, and is an error
+// otherwise.
 func (p *printParser) ipv4Row(n int, f []string) error {
 	if err := p.requireSection(n); err != nil {
 		return err
@@ -190,24 +244,45 @@ func (p *printParser) ipv4Row(n int, f []string) error {
 		return fmt.Errorf("line %d: %w", n, err)
 	}
 	r.Dst = dst
-	last := len(f) - 1
-	gwEnd := last
+	var gw, metric string
 	if p.store == netcfg.StoreActive {
 		if len(f) < 5 {
 			return fmt.Errorf("line %d: active IPv4 row has %d columns, want 5", n, len(f))
 		}
-		gwEnd = last - 1
-		if err := r.setInterface(f[gwEnd]); err != nil {
+		last := len(f) - 1
+		if err := r.setInterface(f[last-1]); err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
+		gw, metric = strings.Join(f[2:last-1], " "), f[last]
+	} else if gw, metric, err = splitPersistent(f[2:]); err != nil {
+		return fmt.Errorf("line %d: %w", n, err)
 	}
-	r.setGateway(strings.Join(f[2:gwEnd], " "))
-	if err := r.setMetric(f[last]); err != nil {
+	r.setGateway(gw)
+	if err := r.setMetric(metric); err != nil {
 		return fmt.Errorf("line %d: %w", n, err)
 	}
 	p.t.Rows = append(p.t.Rows, r)
 	p.recognised = true
 	return nil
+}
+
+// splitPersistent splits the fields after DEST MASK of a persistent row
+// into the Gateway and the Metric column.
+func splitPersistent(f []string) (gw, metric string, err error) {
+	if _, err := netip.ParseAddr(f[0]); err == nil {
+		return f[0], strings.Join(f[1:], " "), nil
+	}
+	last := len(f) - 1
+	if _, err := strconv.ParseUint(f[last], 10, 64); err == nil {
+		return strings.Join(f[:last], " "), f[last], nil
+	}
+	rest := strings.Join(f, " ")
+	for _, w := range onLinkWords {
+		if len(rest) > len(w) && strings.EqualFold(rest[:len(w)], w) && rest[len(w)] == ' ' {
+			return rest[:len(w)], rest[len(w)+1:], nil
+		}
+	}
+	return "", "", fmt.Errorf("persistent row %q: cannot tell the Gateway column from the Metric column (neither an address nor a known on-link phrase)", rest)
 }
 
 // ipv6Row parses "IF METRIC PREFIX [GATEWAY]"; a long prefix pushes the
@@ -221,8 +296,12 @@ func (p *printParser) ipv6Row(n int, f []string) error {
 		return fmt.Errorf("line %d: Network Destination: %w", n, err)
 	}
 	r := Row{Line: n, Family: netcfg.IPv6, Store: p.store, Dst: dst}
-	r.IfIndex, _ = strconv.Atoi(f[0]) // isIPv6Row checked both numbers
-	r.Metric, _ = strconv.Atoi(f[1])
+	if r.IfIndex, err = wintext.ParseInt("If", f[0]); err != nil {
+		return fmt.Errorf("line %d: %w", n, err)
+	}
+	if r.Metric, err = wintext.ParseInt("Metric", f[1]); err != nil {
+		return fmt.Errorf("line %d: %w", n, err)
+	}
 	p.recognised = true
 	if len(f) == 3 {
 		p.pending = &r
@@ -260,25 +339,36 @@ func (r *Row) setInterface(text string) error {
 		r.InterfaceIP = a
 		return nil
 	}
-	idx, err := strconv.Atoi(text)
+	v, err := wintext.ParseUint32("Interface", text)
 	if err != nil {
 		return fmt.Errorf("Interface column %q is neither an IPv4 address nor an index", text)
 	}
-	r.IfIndex = idx
-	return nil
+	r.IfIndex, err = wintext.Int("Interface", v)
+	return err
 }
 
+// setMetric reads the Metric column: a ULONG (route metric plus interface
+// metric, up to 4294967295), or, in a persistent row, the word "Default"
+// in any language (the only word that column holds).
 func (r *Row) setMetric(text string) error {
-	m, err := strconv.Atoi(text)
-	if err == nil {
+	if isDigits(text) {
+		m, err := wintext.ParseInt("Metric", text)
+		if err != nil {
+			return err
+		}
 		r.Metric = m
 		return nil
 	}
-	if r.Store == netcfg.StorePersistent {
-		r.DefaultMetric = true // "Default", "默认", ...: the only word the column holds
+	if r.Store == netcfg.StorePersistent && text != "" {
+		r.DefaultMetric = true
+		r.MetricText = text
 		return nil
 	}
 	return fmt.Errorf("Metric column %q is not a number", text)
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 // Resolver names the interface of a row for Routes. Either func may be nil.
@@ -385,13 +475,11 @@ func isIPv4Row(f []string) bool {
 	return err1 == nil && err2 == nil && a.Is4() && m.Is4()
 }
 
+// isIPv6Row: "IF METRIC PREFIX ...", both numbers plain digits (their
+// range is checked when the row is parsed, so a metric above int on a 32-bit
+// build is an error, not a skipped row).
 func isIPv6Row(f []string) bool {
-	if len(f) < 3 || !strings.Contains(f[2], ":") || !strings.Contains(f[2], "/") {
-		return false
-	}
-	_, err1 := strconv.Atoi(f[0])
-	_, err2 := strconv.Atoi(f[1])
-	return err1 == nil && err2 == nil
+	return len(f) >= 3 && strings.Contains(f[2], ":") && strings.Contains(f[2], "/") && isDigits(f[0]) && isDigits(f[1])
 }
 
 // defaultGatewayLine recognises XP's "Default Gateway:     192.0.2.1".

@@ -2,6 +2,8 @@ package routeexe
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -282,6 +284,37 @@ var samples = map[string]sampleFacts{
 			t.Errorf("Russian row: %+v", r)
 		}
 	}},
+	"27-fr-win10-ynov-tp-persistent-par-defaut-MANGLED-indent.txt": {9, 31, 17,
+		[]string{"default via 192.168.127.1 metric 0 store persistent (Default)"}, func(t *testing.T, tb *Table) {
+			if r := rows(tb, netcfg.IPv4, netcfg.StorePersistent)[0]; r.MetricText != "Par défaut" || r.OnLink {
+				t.Errorf("French persistent row: %+v", r)
+			}
+		}},
+	"28-es-win7-puppet-course-route-print-predeterminada.txt": {3, 11, 5,
+		[]string{"default via 172.18.0.1 metric 0 store persistent (Default)"}, func(t *testing.T, tb *Table) {
+			r := rows(tb, netcfg.IPv4, netcfg.StoreActive)[1]
+			if !r.OnLink || r.GatewayText != "En vínculo" || r.InterfaceIP != addr("127.0.0.1") || r.Metric != 306 {
+				t.Errorf("Spanish on-link row: %+v", r)
+			}
+		}},
+	"29-it-win11-openvpn-notes-route-print.txt": {7, 20, 0, nil, func(t *testing.T, tb *Table) {
+		if r := tb.Rows[1]; r.Dst != pfx("10.0.0.0/9") || r.Gateway != addr("10.29.2.1") || r.Metric != 261 {
+			t.Errorf("Italian row: %+v", r)
+		}
+	}},
+	"30-ptbr-win10-notes-route-print-no-vinculo.txt": {3, 11, 5, nil, func(t *testing.T, tb *Table) {
+		r := rows(tb, netcfg.IPv6, netcfg.StoreActive)[2]
+		if r.Dst != pfx("fe80::4a5a:6b08:a0ab:c514/128") || !r.OnLink || r.GatewayText != "No vínculo" {
+			t.Errorf("pt-BR wrapped IPv6 row: %+v", r)
+		}
+	}},
+	"31-ptbr-notes-persistent-fragment-padrao.txt": {0, 0, 0,
+		[]string{"default via 192.168.0.99 metric 0 store persistent (Default)", "172.19.0.0/16 via 192.168.1.201 metric 1 store persistent"}, nil},
+	"32-ja-ibmcloud-docs-route-print-active-partial.txt": {5, 2, 0, nil, func(t *testing.T, tb *Table) {
+		if r := tb.Rows[0]; r.Gateway != addr("169.54.255.65") || r.Metric != 26 {
+			t.Errorf("Japanese row: %+v", r)
+		}
+	}},
 }
 
 // TestSamples parses every file in testdata and asserts its key facts.
@@ -346,7 +379,8 @@ func TestParseErrors(t *testing.T) {
 		unknownLabel        bool
 	}{
 		{"empty", "", "no interface list", false},
-		{"unknown language label", "Rutas activas:\n  0.0.0.0  0.0.0.0  192.0.2.1  192.0.2.10  10\n", "Rutas activas", true},
+		{"unknown language label", "Unknown Routes:\n  0.0.0.0  0.0.0.0  192.0.2.1  192.0.2.10  10\n", "Unknown Routes", true},
+		{"persistent row of words only", "Persistent Routes:\n  10.0.0.0  255.0.0.0  Some Gateway  Some Default\n", "cannot tell the Gateway column", false},
 		{"row before label", "  0.0.0.0  0.0.0.0  192.0.2.1  192.0.2.10  10\n", "before any", false},
 		{"non-contiguous mask", "Active Routes:\n  192.0.2.0  255.0.255.0  192.0.2.1  192.0.2.10  10\n", "not contiguous", false},
 		{"short active row", "Active Routes:\n  192.0.2.0  255.255.255.0  192.0.2.1  10\n", "want 5", false},
@@ -363,6 +397,57 @@ func TestParseErrors(t *testing.T) {
 		}
 		if got := errors.Is(err, ErrUnknownLabel); got != tc.unknownLabel {
 			t.Errorf("%s: errors.Is(ErrUnknownLabel) = %v", tc.name, got)
+		}
+	}
+}
+
+// TestPersistentRowWords: a persistent row's Gateway and Metric columns may
+// each hold several words; the values stay whole and land in their column.
+func TestPersistentRowWords(t *testing.T) {
+	text := "Persistent Routes:\n" +
+		"  Network Address          Netmask  Gateway Address  Metric\n" +
+		"       10.1.0.0      255.255.0.0      192.0.2.1  Par défaut\n" +
+		"       10.2.0.0      255.255.0.0  Auf Verbindung       5\n" +
+		"       10.3.0.0      255.255.0.0     En vínculo  Predeterminada\n" +
+		"       10.4.0.0      255.255.0.0      192.0.2.1      7\n"
+	tb, err := ParsePrint(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range tb.Rows {
+		got = append(got, fmt.Sprintf("%s gw=%v onlink=%v gwtext=%q metric=%d default=%v %q", r.Dst, r.Gateway, r.OnLink, r.GatewayText, r.Metric, r.DefaultMetric, r.MetricText))
+	}
+	want := []string{
+		`10.1.0.0/16 gw=192.0.2.1 onlink=false gwtext="192.0.2.1" metric=0 default=true "Par défaut"`,
+		`10.2.0.0/16 gw=invalid IP onlink=true gwtext="Auf Verbindung" metric=5 default=false ""`,
+		`10.3.0.0/16 gw=invalid IP onlink=true gwtext="En vínculo" metric=0 default=true "Predeterminada"`,
+		`10.4.0.0/16 gw=192.0.2.1 onlink=false gwtext="192.0.2.1" metric=7 default=false ""`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// TestMetricsAre32BitSafe: metrics and interface indexes are ULONGs. Where
+// int holds them they come back exact; where it does not (GOARCH=386) the
+// row is an error naming the value, never a wrong number, a "Default" or a
+// skipped row.
+func TestMetricsAre32BitSafe(t *testing.T) {
+	for name, text := range map[string]string{
+		"active IPv4":     "Active Routes:\n  0.0.0.0  0.0.0.0  192.0.2.1  192.0.2.10  4294967295\n",
+		"persistent IPv4": "Persistent Routes:\n  0.0.0.0  0.0.0.0  192.0.2.1  4294967295\n",
+		"IPv6":            "Active Routes:\n  7 4294967295 ::/0  fe80::1\n",
+	} {
+		tb, err := ParsePrint(text)
+		if math.MaxInt == math.MaxInt32 {
+			if err == nil || !strings.Contains(err.Error(), "Metric 4294967295") {
+				t.Errorf("%s on 32-bit: %+v, %v; want an error naming Metric 4294967295", name, tb, err)
+			}
+			continue
+		}
+		if err != nil || len(tb.Rows) != 1 || uint64(tb.Rows[0].Metric) != math.MaxUint32 || tb.Rows[0].DefaultMetric {
+			t.Errorf("%s: %+v, %v; want metric 4294967295", name, tb, err)
 		}
 	}
 }
