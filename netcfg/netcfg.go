@@ -63,6 +63,37 @@ const (
 	PowerShell     Mechanism = "powershell"      // New-/Remove-NetRoute, New-/Remove-NetIPAddress
 )
 
+// Dialect is a host's family of tools and semantics: which mechanisms it
+// has, whether it keeps a persistent store beside the active table. The
+// target, never the controller's OS, decides it.
+type Dialect string
+
+const (
+	DialectLinux   Dialect = "linux"
+	DialectWindows Dialect = "windows"
+)
+
+// Dialects are every dialect kbharness knows, in a stable order.
+var Dialects = []Dialect{DialectLinux, DialectWindows}
+
+// RouteMechanisms are the dialect's mechanisms that write persistent
+// routes, the ones a suite's tables run across.
+func (d Dialect) RouteMechanisms() []Mechanism {
+	if d == DialectWindows {
+		return []Mechanism{RouteExe, Netsh, PowerShell}
+	}
+	return []Mechanism{Netlink, IPRoute2}
+}
+
+// AddressMechanisms are the dialect's mechanisms that add and delete
+// addresses.
+func (d Dialect) AddressMechanisms() []Mechanism {
+	if d == DialectWindows {
+		return []Mechanism{Netsh, IPHlpAPILegacy, WinIPCfg, PowerShell}
+	}
+	return []Mechanism{Netlink, IPRoute2}
+}
+
 // Store says where a route lives. Windows keeps a persistent store beside
 // the active table. Linux has no separate store: its persistent view is the
 // active routes with protocol "static" (what `ip route add ... proto static`
@@ -171,6 +202,7 @@ type RouteSpec struct {
 // Capabilities says what a host supports. Suites probe it and skip with the
 // reason instead of assuming.
 type Capabilities struct {
+	Dialect    Dialect
 	Mechanisms []Mechanism // mechanisms that work here, in preference order
 	// Missing says why each known mechanism that is not in Mechanisms is
 	// unusable here, e.g. "procedure CreateIpForwardEntry2 not found in

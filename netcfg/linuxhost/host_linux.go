@@ -85,7 +85,7 @@ func (h *nsHost) Name() string { return h.name }
 // store distinct from the active table; events; IPv6 when the kernel has it
 // (/proc/net/if_inet6).
 func (h *nsHost) Capabilities() netcfg.Capabilities {
-	c := netcfg.Capabilities{Mechanisms: []netcfg.Mechanism{netcfg.Netlink}, Events: true, IPv6: h.ipv6}
+	c := netcfg.Capabilities{Dialect: netcfg.DialectLinux, Mechanisms: []netcfg.Mechanism{netcfg.Netlink}, Events: true, IPv6: h.ipv6}
 	if h.ipPath != "" {
 		c.Mechanisms = append(c.Mechanisms, netcfg.IPRoute2)
 	} else {

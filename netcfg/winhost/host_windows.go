@@ -74,6 +74,7 @@ func (h *windowsHost) Name() string { return h.name }
 // them but never calls back.
 func (h *windowsHost) Capabilities() netcfg.Capabilities {
 	c := netcfg.Capabilities{
+		Dialect:         netcfg.DialectWindows,
 		PersistentStore: h.probe.persistent == nil,
 		Events:          h.probe.events == nil,
 		IPv6:            true,

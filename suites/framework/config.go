@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
 
+	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -57,7 +57,7 @@ func CheckOptions() error {
 		switch {
 		case Options.Netns != "":
 			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.netns / KBHARNESS_NETNS %q: injectors run only in namespace labs kbharness builds, never on an attached host", Options.Netns))
-		case runtime.GOOS == "windows":
+		case TargetDialect() == netcfg.DialectWindows:
 			errs = append(errs, errors.New("-kb.inject / KBHARNESS_INJECT on Windows: injectors run only in namespace labs kbharness builds (Linux)"))
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -42,8 +41,8 @@ type Env struct {
 // cannot be had, and registers the teardown and the failure diagnostics.
 func NewEnv(labFixture string) *Env {
 	GinkgoHelper()
-	if runtime.GOOS == "linux" && os.Geteuid() != 0 {
-		Skip("requires root: creates network namespaces")
+	if TargetDialect() == netcfg.DialectLinux {
+		requireRoot()
 	}
 	f, err := LoadLab(labFixture)
 	Expect(err).NotTo(HaveOccurred())

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime"
 	"strings"
 	"time"
 
@@ -33,7 +31,8 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 	})
 
 	DescribeTable("add dynamic addresses alternately to both adapters and a manual route per adapter, then remove the addresses",
-		func(addrBy netcfg.Mechanism, order string, seed uint64) {
+		func(d netcfg.Dialect, addrBy netcfg.Mechanism, order string, seed uint64) {
+			framework.RequireDialect(d)
 			e := framework.NewEnv(sc.Lab)
 			// Its step oracle compares with a fresh namespace lab, which an
 			// attached host's own configuration never equals.
@@ -72,7 +71,7 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 			}
 			for _, r := range u.Routes {
 				e.Step("adding the manual route %s via %s on %s", r.Dst, r.Gateway, r.Interface)
-				step(explore.Element{Route: &r}.Op(true, framework.RouteMechanisms()[0]), false)
+				step(explore.Element{Route: &r}.Op(true, d.RouteMechanisms()[0]), false)
 			}
 			for _, a := range removalOrder(adds, order, seed) {
 				e.Step("deleting %s by %s (%s order)", a.Address, addrBy, order)
@@ -87,9 +86,7 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 
 	It("explorer: random churn of addresses and routes keeps the tables history-independent",
 		Label("explorer", "nightly"), func() {
-			if runtime.GOOS == "linux" && os.Geteuid() != 0 {
-				Skip("requires root: creates network namespaces")
-			}
+			framework.RequireNamespaceLabs()
 			f, err := framework.LoadLab(sc.Lab)
 			Expect(err).NotTo(HaveOccurred())
 			opts := explore.Options{
@@ -146,12 +143,14 @@ func entries() []TableEntry {
 		seeds = sc.RandomSeeds
 	}
 	var out []TableEntry
-	for _, m := range framework.AddressMechanisms() {
-		out = append(out,
-			Entry(fmt.Sprintf("by %s, removed FIFO (the workaround)", m), Label(string(m), "fifo"), m, "fifo", uint64(0)),
-			Entry(fmt.Sprintf("by %s, removed LIFO", m), Label(string(m), "lifo"), m, "lifo", uint64(0)))
-		for _, s := range seeds {
-			out = append(out, Entry(fmt.Sprintf("by %s, removed in random order (seed %d)", m, s), Label(string(m), "random"), m, "random", s))
+	for _, d := range netcfg.Dialects {
+		for _, m := range d.AddressMechanisms() {
+			out = append(out,
+				Entry(fmt.Sprintf("by %s, removed FIFO (the workaround)", m), Label(string(d), string(m), "fifo"), d, m, "fifo", uint64(0)),
+				Entry(fmt.Sprintf("by %s, removed LIFO", m), Label(string(d), string(m), "lifo"), d, m, "lifo", uint64(0)))
+			for _, s := range seeds {
+				out = append(out, Entry(fmt.Sprintf("by %s, removed in random order (seed %d)", m, s), Label(string(d), string(m), "random"), d, m, "random", s))
+			}
 		}
 	}
 	return out

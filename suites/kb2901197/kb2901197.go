@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"runtime"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -30,16 +29,9 @@ import (
 // ScenarioID is the scenario id and its Ginkgo label.
 const ScenarioID = "KB2901197"
 
-// decorators: Serial on Windows, where the dynamic port range is host-wide.
-func decorators(body func()) []any {
-	d := []any{Label(ScenarioID, "hammer")}
-	if runtime.GOOS == "windows" {
-		d = append(d, Serial)
-	}
-	return append(d, body)
-}
-
-var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", decorators(func() {
+// Serial: the dynamic port range is host-wide on Windows and on an
+// attached namespace.
+var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", Label(ScenarioID, "hammer"), Serial, func() {
 	var (
 		sc *Scenario
 		e  *framework.Env
@@ -67,9 +59,9 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 
 	Context("on the Linux kernel, proving the detector", func() {
 		BeforeEach(func() {
-			if runtime.GOOS != "linux" {
-				Skip("the controls use Linux semantics of bind(port 0) and IP_BIND_ADDRESS_NO_PORT")
-			}
+			// The controls use Linux semantics of bind(port 0) and
+			// IP_BIND_ADDRESS_NO_PORT.
+			framework.RequireDialect(netcfg.DialectLinux)
 		})
 
 		It("positive control: bind-then-connect through the narrowed range shows the signature, with counts", func(ctx SpecContext) {
@@ -88,7 +80,7 @@ var _ = Describe("KB2901197: WSAEADDRINUSE during dynamic port allocation", deco
 			negativeEntries(),
 		)
 	})
-}))
+})
 
 // negativeEntries makes one entry, hence one fresh lab, per negative
 // control of the fixture; a fixture that does not load gives none (the
@@ -134,7 +126,7 @@ func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slo
 		PortRange: sc.LinuxRange.Slot(slot),
 		QuietWait: sc.QuietWait,
 	}
-	if runtime.GOOS == "windows" {
+	if e.Host.Capabilities().Dialect == netcfg.DialectWindows {
 		cfg.Netns, cfg.PortRange = "", sc.WindowsRange.Slot(slot)
 	}
 	cfg.BeforeRangeChange = func(restore []string) error {

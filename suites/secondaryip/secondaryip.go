@@ -23,7 +23,8 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 	})
 
 	DescribeTable("add a persistent default route, add additional addresses, delete them one by one",
-		func(fam netcfg.Family, routeBy, addrBy netcfg.Mechanism, withInterface bool) {
+		func(d netcfg.Dialect, fam netcfg.Family, routeBy, addrBy netcfg.Mechanism, withInterface bool) {
+			framework.RequireDialect(d)
 			c, err := sc.Case(fam)
 			Expect(err).NotTo(HaveOccurred())
 			if fam == netcfg.IPv6 && addrBy == netcfg.IPHlpAPILegacy {
@@ -71,22 +72,25 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 	)
 })
 
-// entries crosses family × route mechanism × address mechanism × with/without
-// an explicit interface (`route -p add ... IF n` vs without).
+// entries crosses, per dialect, family × route mechanism × address
+// mechanism × with/without an explicit interface (`route -p add ... IF n`
+// vs without). Entries of another dialect than the target's skip.
 func entries() []TableEntry {
 	var out []TableEntry
-	for _, fam := range []netcfg.Family{netcfg.IPv4, netcfg.IPv6} {
-		for _, routeBy := range framework.RouteMechanisms() {
-			for _, addrBy := range framework.AddressMechanisms() {
-				for _, withIf := range []bool{true, false} {
-					ifText := "without interface"
-					if withIf {
-						ifText = "with interface"
+	for _, d := range netcfg.Dialects {
+		for _, fam := range []netcfg.Family{netcfg.IPv4, netcfg.IPv6} {
+			for _, routeBy := range d.RouteMechanisms() {
+				for _, addrBy := range d.AddressMechanisms() {
+					for _, withIf := range []bool{true, false} {
+						ifText := "without interface"
+						if withIf {
+							ifText = "with interface"
+						}
+						out = append(out, Entry(
+							fmt.Sprintf("IPv%d, route by %s %s, addresses by %s", fam, routeBy, ifText, addrBy),
+							Label(string(d), string(routeBy), string(addrBy)),
+							d, fam, routeBy, addrBy, withIf))
 					}
-					out = append(out, Entry(
-						fmt.Sprintf("IPv%d, route by %s %s, addresses by %s", fam, routeBy, ifText, addrBy),
-						Label(string(routeBy), string(addrBy)),
-						fam, routeBy, addrBy, withIf))
 				}
 			}
 		}

@@ -1,0 +1,43 @@
+package framework
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	. "github.com/onsi/ginkgo/v2"
+
+	"github.com/kbharness/kbharness/netcfg"
+)
+
+// TargetDialect is the dialect of the host the suites run against: Linux
+// for a namespace lab or an attached namespace, Windows for this Windows
+// machine. Suites build their tables for every dialect and skip the
+// entries of the others (RequireDialect); they never look at the OS.
+func TargetDialect() netcfg.Dialect {
+	if runtime.GOOS == "windows" {
+		return netcfg.DialectWindows
+	}
+	return netcfg.DialectLinux
+}
+
+// RequireNamespaceLabs skips the spec unless kbharness can build namespace
+// labs of its own here: a Linux target, and root.
+func RequireNamespaceLabs() {
+	RequireDialect(netcfg.DialectLinux)
+	requireRoot()
+}
+
+func requireRoot() {
+	if os.Geteuid() != 0 {
+		Skip("requires root: creates network namespaces")
+	}
+}
+
+// RequireDialect skips the spec, before anything is built, when the target
+// is of another dialect than d.
+func RequireDialect(d netcfg.Dialect) {
+	if t := TargetDialect(); t != d {
+		Skip(fmt.Sprintf("a spec for %s hosts; the target is a %s host", d, t))
+	}
+}
