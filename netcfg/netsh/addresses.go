@@ -1,11 +1,12 @@
 package netsh
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/internal/wintext"
@@ -47,8 +48,13 @@ func (e AddressEntry) Address() netcfg.Address {
 	return a
 }
 
-// ParseAddresses parses the three English formats of `netsh interface
-// ipv4|ipv6 show addresses`:
+// ParseAddresses parses the three formats of `netsh interface ipv4|ipv6
+// show addresses`, in English or French (fr-FR labels from real output,
+// testdata 23 and 24: "Configuration pour l'interface « X »", "Adresse IP",
+// "Préfixe de sous-réseau", "Paramètres de l'adresse X", "LUID
+// d'interface", "État DAD", "Type d'adresse"; "Interface 48 : X" from
+// netsh/19347880006 in testdata/README.md). Output with none of the known
+// headers is an error matching ErrUnknownLabel (an unlisted language):
 //
 //	Configuration for interface "Ethernet 2"      (ipv4: key/value blocks)
 //	    IP Address:                           192.0.2.20
@@ -75,7 +81,7 @@ func ParseAddresses(text string) ([]AddressEntry, error) {
 		return nil, fmt.Errorf("parsing netsh show addresses: %w", err)
 	}
 	if !p.recognised {
-		return nil, errors.New("parsing netsh show addresses: no interface or address header found")
+		return nil, fmt.Errorf("parsing netsh show addresses: %w: no interface or address header found (display language?)", ErrUnknownLabel)
 	}
 	return p.out, nil
 }
@@ -94,13 +100,18 @@ type addrParser struct {
 	format     addrFormat
 	iface      string
 	ifIndex    int
-	inTable    bool // formatTable: after the dashed rule
+	inTable    bool             // formatTable: after the dashed rule
+	cols       []wintext.Column // formatTable: from the rule and its header
+	prev       string           // the previous non-blank line (a table's header)
 	recognised bool
 }
 
 func (p *addrParser) line(n int, line string) error {
 	s := strings.TrimSpace(line)
-	if name, ok := cutQuoted(s, "Configuration for interface "); ok {
+	if s != "" {
+		defer func() { p.prev = line }()
+	}
+	if name, ok := blockHeader(s); ok {
 		p.startHeader(formatBlock, name, 0)
 		return nil
 	}
@@ -119,9 +130,10 @@ func (p *addrParser) line(n int, line string) error {
 		return nil
 	case isDashes(s):
 		p.inTable = p.format == formatTable
+		p.cols = wintext.RuleColumns(p.prev, line, wintext.Runes)
 		return nil
 	case p.format == formatTable && p.inTable:
-		return p.tableRow(n, s)
+		return p.tableRow(n, line)
 	}
 	key, val, ok := strings.Cut(s, ":")
 	if !ok {
@@ -144,13 +156,26 @@ func (p *addrParser) startVerbose(n int, text string) error {
 	return nil
 }
 
-// tableRow parses "Type DADState ValidLife PrefLife Address".
-func (p *addrParser) tableRow(n int, s string) error {
+// tableRow parses "Type DADState ValidLife PrefLife Address". Five words
+// are the five values; more (a localized value with a space) are cut at the
+// dashed rule's column starts, the address being the last word.
+func (p *addrParser) tableRow(n int, line string) error {
+	s := strings.TrimSpace(line)
 	f := strings.Fields(s)
-	if len(f) != 5 {
+	var cells []string
+	switch {
+	case len(f) == 5:
+		cells = f
+	case len(f) > 5 && len(p.cols) == 5:
+		cells = wintext.Cut(line, p.cols, wintext.Runes)
+		if strings.ContainsAny(cells[4], " \t") || slices.Contains(cells, "") {
+			cells = nil
+		}
+	}
+	if cells == nil {
 		return fmt.Errorf("line %d: want Addr Type, DAD State, Valid Life, Pref. Life, Address; got %q", n, s)
 	}
-	a, zone, err := parseZoned(f[4])
+	a, zone, err := parseZoned(cells[4])
 	if err != nil {
 		return fmt.Errorf("line %d: Address: %w", n, err)
 	}
@@ -159,7 +184,7 @@ func (p *addrParser) tableRow(n int, s string) error {
 		idx = zone
 	}
 	p.out = append(p.out, AddressEntry{Interface: p.iface, IfIndex: idx, Addr: a, Bits: -1,
-		Type: f[0], DADState: f[1], ValidLifetime: f[2], PreferredLifetime: f[3]})
+		Type: cells[0], DADState: cells[1], ValidLifetime: cells[2], PreferredLifetime: cells[3]})
 	return nil
 }
 
@@ -173,19 +198,41 @@ func (p *addrParser) keyValue(n int, key, val string) error {
 	return nil
 }
 
+// blockKeys and verboseKeys map the keys of the block and verbose formats,
+// lower-cased, to the field they fill: English and French (fr-FR, testdata
+// 23 and 24).
+var (
+	blockKeys = map[string]string{
+		"ip address": "ip", "adresse ip": "ip",
+		"subnet prefix": "prefix", "préfixe de sous-réseau": "prefix",
+	}
+	verboseKeys = map[string]string{
+		"interface luid": "iface", "luid d'interface": "iface",
+		"dad state": "dad", "état dad": "dad",
+		"address type": "type", "type d'adresse": "type",
+		"valid lifetime": "valid", "durée de vie valide": "valid",
+		"preferred lifetime": "pref", "durée de vie préférée": "pref",
+	}
+)
+
+// foldKey lower-cases a key and unifies its apostrophes.
+func foldKey(k string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(k), "\u2019", "'"))
+}
+
 func (p *addrParser) blockKey(n int, key, val string) error {
-	switch key {
-	case "IP Address":
+	switch blockKeys[foldKey(key)] {
+	case "ip":
 		a, err := netip.ParseAddr(val)
 		if err != nil {
-			return fmt.Errorf("line %d: IP Address: %w", n, err)
+			return fmt.Errorf("line %d: %s: %w", n, key, err)
 		}
 		p.out = append(p.out, AddressEntry{Interface: p.iface, Addr: a, Bits: -1})
-	case "Subnet Prefix":
+	case "prefix":
 		pfx, _, _ := strings.Cut(val, " ")
 		pp, err := netip.ParsePrefix(pfx)
 		if err != nil {
-			return fmt.Errorf("line %d: Subnet Prefix: %w", n, err)
+			return fmt.Errorf("line %d: %s: %w", n, key, err)
 		}
 		// Prefixes follow their addresses in order; give it to the first
 		// address of this interface still without one.
@@ -195,7 +242,7 @@ func (p *addrParser) blockKey(n int, key, val string) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("line %d: Subnet Prefix %s without an IP Address before it", n, pp)
+		return fmt.Errorf("line %d: %s %s without an IP Address before it", n, key, pp)
 	}
 	return nil
 }
@@ -205,16 +252,16 @@ func (p *addrParser) verboseKey(key, val string) {
 		return
 	}
 	e := &p.out[len(p.out)-1]
-	switch key {
-	case "Interface Luid":
+	switch verboseKeys[foldKey(key)] {
+	case "iface":
 		e.Interface = val
-	case "DAD State":
+	case "dad":
 		e.DADState = val
-	case "Address Type":
+	case "type":
 		e.Type = val
-	case "Valid Lifetime":
+	case "valid":
 		e.ValidLifetime = val
-	case "Preferred Lifetime":
+	case "pref":
 		e.PreferredLifetime = val
 	}
 }
@@ -232,37 +279,57 @@ func (p *addrParser) checkBits() error {
 	return nil
 }
 
-// cutQuoted returns NAME from `PREFIX"NAME"`.
-func cutQuoted(s, prefix string) (string, bool) {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok || len(rest) < 2 || rest[0] != '"' || rest[len(rest)-1] != '"' {
-		return "", false
+// blockHeader returns X of `Configuration for interface "X"` (en) or
+// `Configuration pour l'interface « X »` (fr).
+func blockHeader(s string) (string, bool) {
+	for _, h := range []struct{ prefix, open, close string }{
+		{"Configuration for interface ", `"`, `"`},
+		{"Configuration pour l'interface ", "«", "»"},
+		{"Configuration pour l\u2019interface ", "«", "»"},
+	} {
+		rest, ok := strings.CutPrefix(s, h.prefix)
+		if !ok {
+			continue
+		}
+		name, ok := strings.CutPrefix(rest, h.open)
+		if !ok {
+			continue
+		}
+		if name, ok = strings.CutSuffix(name, h.close); ok {
+			return strings.TrimFunc(name, unicode.IsSpace), true // fr pads « X » with (no-break) spaces
+		}
 	}
-	return rest[1 : len(rest)-1], true
+	return "", false
 }
 
-// interfaceHeader parses "Interface 16: Local Area Connection* 3".
+// interfaceHeader parses "Interface 16: Local Area Connection* 3" (fr-FR
+// puts a space before the colon: "Interface 48 : Connexion au réseau local").
 func interfaceHeader(s string) (int, string, bool) {
 	rest, ok := strings.CutPrefix(s, "Interface ")
 	if !ok {
 		return 0, "", false
 	}
 	num, name, ok := strings.Cut(rest, ": ")
-	idx, err := strconv.Atoi(num)
+	idx, err := strconv.Atoi(strings.TrimSpace(num))
 	if !ok || err != nil {
 		return 0, "", false
 	}
 	return idx, strings.TrimSpace(name), true
 }
 
-// verboseHeader returns the address of "Address fe80::1%7 Parameters".
+// verboseHeader returns the address of "Address fe80::1%7 Parameters" (en)
+// or "Paramètres de l'adresse fe80::1%7" (fr).
 func verboseHeader(s string) (string, bool) {
-	rest, ok := strings.CutPrefix(s, "Address ")
-	if !ok {
-		return "", false
+	if rest, ok := strings.CutPrefix(s, "Address "); ok {
+		a, ok := strings.CutSuffix(rest, " Parameters")
+		return a, ok && !strings.Contains(a, " ")
 	}
-	a, ok := strings.CutSuffix(rest, " Parameters")
-	return a, ok && !strings.Contains(a, " ")
+	for _, prefix := range []string{"Paramètres de l'adresse ", "Paramètres de l\u2019adresse "} {
+		if a, ok := strings.CutPrefix(s, prefix); ok && !strings.Contains(a, " ") {
+			return a, true
+		}
+	}
+	return "", false
 }
 
 // parseZoned parses "fe80::1%16" into the address and the numeric zone

@@ -2,6 +2,7 @@ package netsh
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"os"
@@ -287,6 +288,11 @@ var parsers = map[string]func(string) error{
 	"16-blog-ipv6-2000-6-route-show-route-ipv6-long-prefix.txt":  routes,
 	"17-vpn-monitor-fixture-win10-hma-show-route-ipv4.txt":       routes,
 	"19-fixture-russian-netsh-show-route-localized.txt":          routes,
+	"20-fr-win10-stri-show-route-ipv4.txt":                       routes,
+	"21-zhcn-batch-notes-show-route-ipv6.txt":                    routes,
+	"22-ru-lab-answers-show-interfaces.txt":                      ifaces,
+	"23-fr-win10-stri-show-addr-ipv4-block.txt":                  addrs,
+	"24-fr-win10-stri-show-addr-ipv6-verbose.txt":                addrs,
 }
 
 func addrs(s string) error  { _, err := ParseAddresses(s); return err }
@@ -327,6 +333,172 @@ func TestAllSamples(t *testing.T) {
 	is, _ := ParseInterfaces(read(t, "05-wsl-vpn-notes-win10-show-interfaces.txt"))
 	if len(is) != 8 || is[5] != (Interface{21, 4000, 1390, "connected", "Ethernet 2"}) {
 		t.Errorf("WSL interfaces: %+v", is)
+	}
+}
+
+// TestLocalizedSamples: real fr-FR, zh-CN and ru-RU output parses to the
+// same facts English output would.
+func TestLocalizedSamples(t *testing.T) {
+	fr, err := ParseRoutes(read(t, "20-fr-win10-stri-show-route-ipv4.txt"), netcfg.StoreActive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := routeLines([]Route{fr[0], fr[4], fr[30]})
+	want := []string{
+		"default via 172.17.128.1 proto manual metric 0",
+		"127.0.0.0/8 dev Loopback Pseudo-Interface 1 proto system metric 256",
+		"224.0.0.0/4 dev Connexion au réseau local* 10 proto system metric 256",
+	}
+	if diff := cmp.Diff(want, got); diff != "" || len(fr) != 39 || fr[0].Publish != "Non" || fr[4].TypeText != "Système" || fr[30].IfIndex != 19 {
+		t.Errorf("fr-FR routes (%d) (-want +got):\n%s", len(fr), diff)
+	}
+	zh, err := ParseRoutes(read(t, "21-zhcn-batch-notes-show-route-ipv6.txt"), netcfg.StoreActive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(zh) != 8 || zh[1].Line() != "fe80::/64 dev 以太网 2 proto system metric 256" || zh[3].IfIndex != 21 || zh[3].Publish != "否" {
+		t.Errorf("zh-CN routes: %q", routeLines(zh))
+	}
+	ru, err := ParseInterfaces(read(t, "22-ru-lab-answers-show-interfaces.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]Interface{{1, 75, 4294967295, "connected", "Loopback Pseudo-Interface 1"}, {5, 25, 1500, "connected", "Ethernet"}}, ru); diff != "" {
+		t.Errorf("ru-RU interfaces (-want +got):\n%s", diff)
+	}
+	for file, want := range map[string][]string{
+		"23-fr-win10-stri-show-addr-ipv4-block.txt": {"addr 172.16.196.74/30 dev OpenVPN TAP-Windows6  ifindex=0"},
+		"24-fr-win10-stri-show-addr-ipv6-verbose.txt": {
+			"addr 2a03:7220:8083:c4c4::1011/128 dev OpenVPN TAP-Windows6 Préféré ifindex=0",
+			"addr fe80::cd4f:d068:d6ac:6600/128 dev OpenVPN TAP-Windows6 Préféré ifindex=14",
+		},
+	} {
+		es, err := ParseAddresses(read(t, file))
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		var got []string
+		for _, e := range es {
+			got = append(got, e.Address().Line()+" "+e.DADState+" ifindex="+strconv.Itoa(e.IfIndex))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", file, diff)
+		}
+	}
+	_, err = ParseAddresses("Konfiguration der Schnittstelle \"Ethernet\"\n    IP-Adresse: 192.0.2.1\n")
+	if !errors.Is(err, ErrUnknownLabel) {
+		t.Errorf("unknown language addresses: err = %v, want ErrUnknownLabel", err)
+	}
+}
+
+// routeDump renders routes without their source lines.
+func routeDump(rs []Route) string {
+	var b strings.Builder
+	for _, r := range rs {
+		r.SourceLine = 0
+		fmt.Fprintf(&b, "%+v\n", r)
+	}
+	return b.String()
+}
+
+// withoutRule drops the dashed rule under the header, as some pasted
+// captures did.
+func withoutRule(text string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if !isDashes(l) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestTablesWithoutRule: every table sample parses the same with its dashed
+// rule removed.
+func TestTablesWithoutRule(t *testing.T) {
+	for _, file := range []string{
+		"04-stri-tp-win11-show-route-ipv6-long-prefix-overflow.txt",
+		"16-blog-ipv6-2000-6-route-show-route-ipv6-long-prefix.txt",
+		"17-vpn-monitor-fixture-win10-hma-show-route-ipv4.txt",
+		"19-fixture-russian-netsh-show-route-localized.txt",
+		"20-fr-win10-stri-show-route-ipv4.txt",
+		"21-zhcn-batch-notes-show-route-ipv6.txt",
+	} {
+		want, err1 := ParseRoutes(read(t, file), netcfg.StoreActive)
+		got, err2 := ParseRoutes(withoutRule(read(t, file)), netcfg.StoreActive)
+		if err1 != nil || err2 != nil || len(want) == 0 || routeDump(want) != routeDump(got) {
+			t.Errorf("%s: with rule (%v):\n%s\nwithout (%v):\n%s", file, err1, routeDump(want), err2, routeDump(got))
+		}
+	}
+	for _, file := range []string{
+		"05-wsl-vpn-notes-win10-show-interfaces.txt",
+		"07-blog-epson-printer-show-interfaces-long-names.txt",
+		"22-ru-lab-answers-show-interfaces.txt",
+	} {
+		want, err1 := ParseInterfaces(read(t, file))
+		got, err2 := ParseInterfaces(withoutRule(read(t, file)))
+		if err1 != nil || err2 != nil || !cmp.Equal(want, got) {
+			t.Errorf("%s: with rule %d interfaces (%v), without %d (%v)\n%s", file, len(want), err1, len(got), err2, cmp.Diff(want, got))
+		}
+	}
+	// Multi-word Publish/Type values are cut at the header's Type label.
+	text := "Publish      Type           Met  Prefix                    Idx  Gateway/Interface Name\n" +
+		"Not public   Manual (boot)  256  198.51.100.0/24            14  vEthernet (WSL)\n"
+	rs, err := ParseRoutes(text, netcfg.StoreActive)
+	if err != nil || len(rs) != 1 || rs[0].Publish != "Not public" || rs[0].TypeText != "Manual (boot)" || rs[0].Interface != "vEthernet (WSL)" {
+		t.Errorf("header-cut row: %+v, %v", rs, err)
+	}
+}
+
+// TestValuesWithSpacesStayWhole: a (localized) value with a space stays in
+// its column; the rule gives the column starts.
+func TestValuesWithSpacesStayWhole(t *testing.T) {
+	ifs, err := ParseInterfaces("Idx     Met         MTU          State                Name\n" +
+		"---  ----------  ----------  ------------  ---------------------------\n" +
+		" 30        5000        1500  not present   vEthernet (WSL)\n" +
+		" 21          25        1390  connected     Ethernet 2\n")
+	want := []Interface{{30, 5000, 1500, "not present", "vEthernet (WSL)"}, {21, 25, 1390, "connected", "Ethernet 2"}}
+	if err != nil || !cmp.Equal(want, ifs) {
+		t.Errorf("interfaces: %v\n%s", err, cmp.Diff(want, ifs))
+	}
+	rs, err := ParseRoutes("Publish  Type            Met  Prefix                    Idx  Gateway/Interface Name\n"+
+		"-------  --------------  ---  ------------------------  ---  ------------------------\n"+
+		"No       Manual (boot)   256  198.51.100.0/24            14  vEthernet (WSL)\n", netcfg.StoreActive)
+	if err != nil || len(rs) != 1 || rs[0].TypeText != "Manual (boot)" || rs[0].Metric != 256 || rs[0].Interface != "vEthernet (WSL)" {
+		t.Errorf("routes: %+v, %v", rs, err)
+	}
+	es, err := ParseAddresses("Interface 30: vEthernet (WSL)\n\n" +
+		"Addr Type  DAD State   Valid Life Pref. Life Address\n" +
+		"---------  ----------- ---------- ---------- ------------------------\n" +
+		"Other      Not ready     infinite   infinite fe80::1%30\n")
+	if err != nil || len(es) != 1 || es[0].DADState != "Not ready" || es[0].Interface != "vEthernet (WSL)" || es[0].IfIndex != 30 {
+		t.Errorf("addresses: %+v, %v", es, err)
+	}
+	if _, err := ParseInterfaces("Idx Met MTU State Name\n--- --- --- --- ---\n 1 2 3 connected x\n"); err == nil || !strings.Contains(err.Error(), "State column") {
+		t.Errorf("no gap between State and Name: err = %v", err)
+	}
+}
+
+// TestULongsAre32BitSafe: Met and MTU are ULONGs. Interface keeps them as
+// uint32, exact everywhere; a route metric (netcfg.Route.Metric is an int)
+// above 2147483647 is an error naming it on 32-bit builds.
+func TestULongsAre32BitSafe(t *testing.T) {
+	ifs, err := ParseInterfaces("Idx     Met         MTU          State                Name\n" +
+		"---  ----------  ----------  ------------  ---------------------------\n" +
+		"  1  4294967295  4294967295  connected     Loopback Pseudo-Interface 1\n")
+	if err != nil || len(ifs) != 1 || ifs[0].Met != math.MaxUint32 || ifs[0].MTU != math.MaxUint32 {
+		t.Errorf("interface ULONGs: %+v, %v", ifs, err)
+	}
+	rs, err := ParseRoutes("Publish  Type      Met  Prefix                    Idx  Gateway/Interface Name\n"+
+		"-------  --------  ---  ------------------------  ---  ------------------------\n"+
+		"No       Manual    4294967295  0.0.0.0/0           4  192.0.2.1\n", netcfg.StoreActive)
+	if math.MaxInt == math.MaxInt32 {
+		if err == nil || !strings.Contains(err.Error(), "Met 4294967295") {
+			t.Errorf("32-bit route metric: %+v, %v; want an error naming Met 4294967295", rs, err)
+		}
+	} else if err != nil || len(rs) != 1 || uint64(rs[0].Metric) != math.MaxUint32 {
+		t.Errorf("route metric: %+v, %v", rs, err)
 	}
 }
 
