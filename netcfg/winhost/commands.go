@@ -22,6 +22,30 @@ import (
 	"github.com/kbharness/kbharness/netcfg/winreg"
 )
 
+// mechanismOrder is the preference order Capabilities reports.
+var mechanismOrder = []netcfg.Mechanism{netcfg.WinIPCfg, netcfg.IPHlpAPILegacy, netcfg.RouteExe, netcfg.Netsh, netcfg.PowerShell}
+
+// Changer changes the host by one mechanism.
+type Changer interface {
+	// Probe reports whether the mechanism works here: nil, or an error
+	// matching ErrUnsupported that says why not.
+	Probe(ctx context.Context) error
+	AddAddress(ctx context.Context, a netcfg.AddressSpec) error
+	DeleteAddress(ctx context.Context, a netcfg.AddressSpec) error
+	AddRoute(ctx context.Context, r netcfg.RouteSpec) error
+	DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error
+}
+
+// Mechanisms returns the command mechanisms running through r, with
+// interface indexes from index.
+func Mechanisms(r netcfg.Runner, index Indexer) map[netcfg.Mechanism]Changer {
+	return map[netcfg.Mechanism]Changer{
+		netcfg.RouteExe:   RouteExe{Run: r, Index: index},
+		netcfg.Netsh:      Netsh{Run: r},
+		netcfg.PowerShell: PowerShell{Run: r},
+	}
+}
+
 // Indexer resolves an interface alias to its index (route.exe's `if N`).
 type Indexer func(alias string) (int, error)
 

@@ -26,17 +26,6 @@ type WindowsOptions struct {
 	Commands map[netcfg.Mechanism]Changer
 }
 
-// Changer changes the host by one mechanism.
-type Changer interface {
-	// Probe reports whether the mechanism works here: nil, or an error
-	// matching ErrUnsupported that says why not.
-	Probe(ctx context.Context) error
-	AddAddress(ctx context.Context, a netcfg.AddressSpec) error
-	DeleteAddress(ctx context.Context, a netcfg.AddressSpec) error
-	AddRoute(ctx context.Context, r netcfg.RouteSpec) error
-	DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error
-}
-
 // OpenWindowsHost returns the local Windows host: snapshots from
 // GetAdaptersAddresses, GetUnicastIpAddressTable and GetIpForwardTable2 plus
 // the registry's PersistentRoutes, change events from NotifyRouteChange2 and

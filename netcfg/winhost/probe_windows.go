@@ -48,9 +48,6 @@ func requireProcs(what string, names ...string) error {
 	return nil
 }
 
-// mechanismOrder is the preference order Capabilities reports.
-var mechanismOrder = []netcfg.Mechanism{netcfg.WinIPCfg, netcfg.IPHlpAPILegacy, netcfg.RouteExe, netcfg.Netsh, netcfg.PowerShell}
-
 func probeHost(commands map[netcfg.Mechanism]Changer) probe {
 	p := probe{
 		snapshot:   requireProcs("snapshot", snapshotProcs...),
