@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // Route is a route from Get-NetRoute.
@@ -43,19 +44,23 @@ func (f *addressFamily) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// The numeric properties decode as the CIM types' unsigned widths
+// (InterfaceIndex uint32, RouteMetric uint16 kept as uint32) and are
+// converted to the int fields with a range check: decoding 4294967295 into
+// an int fails on 32-bit builds with a message naming no value.
 type jsonRoute struct {
 	DestinationPrefix string
 	NextHop           string
-	InterfaceIndex    int
+	InterfaceIndex    uint32
 	InterfaceAlias    string
-	RouteMetric       int
+	RouteMetric       uint32
 	AddressFamily     addressFamily
 	Protocol          string
 }
 
 type jsonAddress struct {
 	IPAddress      string
-	InterfaceIndex int
+	InterfaceIndex uint32
 	InterfaceAlias string
 	PrefixLength   *int
 	AddressFamily  addressFamily
@@ -100,8 +105,16 @@ func (j jsonRoute) route(store netcfg.Store) (Route, error) {
 	if j.AddressFamily != 0 && netcfg.Family(j.AddressFamily) != netcfg.FamilyOf(dst) {
 		return Route{}, fmt.Errorf("AddressFamily %d: does not match DestinationPrefix %s", j.AddressFamily, dst)
 	}
-	r := Route{IfIndex: j.InterfaceIndex, Route: netcfg.Route{
-		Dst: dst, Interface: j.InterfaceAlias, Metric: j.RouteMetric,
+	idx, err := wintext.Int("InterfaceIndex", j.InterfaceIndex)
+	if err != nil {
+		return Route{}, err
+	}
+	metric, err := wintext.Int("RouteMetric", j.RouteMetric)
+	if err != nil {
+		return Route{}, err
+	}
+	r := Route{IfIndex: idx, Route: netcfg.Route{
+		Dst: dst, Interface: j.InterfaceAlias, Metric: metric,
 		Protocol: strings.ToLower(j.Protocol), Store: store,
 	}}
 	if !gw.IsUnspecified() {
@@ -130,7 +143,10 @@ func ParseAddressesJSON(text string, store netcfg.Store) ([]Address, error) {
 		if j.AddressFamily != 0 && netcfg.Family(j.AddressFamily) != netcfg.FamilyOf(a.Prefix) {
 			return nil, fmt.Errorf("parsing Get-NetIPAddress JSON: object %d: AddressFamily %d does not match %s", i, j.AddressFamily, a.Prefix)
 		}
-		a.IfIndex, a.Store = j.InterfaceIndex, store
+		if a.IfIndex, err = wintext.Int("InterfaceIndex", j.InterfaceIndex); err != nil {
+			return nil, fmt.Errorf("parsing Get-NetIPAddress JSON: object %d: %w", i, err)
+		}
+		a.Store = store
 		out = append(out, a)
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package pwsh
 
 import (
 	"encoding/base64"
+	"math"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -303,6 +304,65 @@ func TestParseTables(t *testing.T) {
 	}
 }
 
+// TestParseTableCJKAlias: Format-Table pads in console cells, so a row whose
+// alias has wide characters ("以太网 2", real zh-CN output) lines up with the
+// rule only when counted in cells; its values, and the loopback's
+// 4294967295 MTU, come back exact (also on 32-bit builds).
+func TestParseTableCJKAlias(t *testing.T) {
+	is, err := ParseIPInterfaceTable(read(t, "09-zhcn-batch-notes-get-netipinterface-cjk-alias.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []IPInterface{
+		{IfIndex: 27, Alias: "vEthernet (Default Switch)", Family: netcfg.IPv6, MTU: 1500, InterfaceMetric: 5000, Dhcp: "Enabled", ConnectionState: "Connected", Store: netcfg.StoreActive},
+		{IfIndex: 21, Alias: "以太网 2", Family: netcfg.IPv6, MTU: 1500, InterfaceMetric: 15, Dhcp: "Enabled", ConnectionState: "Connected", Store: netcfg.StoreActive},
+		{IfIndex: 1, Alias: "Loopback Pseudo-Interface 1", Family: netcfg.IPv6, MTU: 4294967295, InterfaceMetric: 75, Dhcp: "Disabled", ConnectionState: "Connected", Store: netcfg.StoreActive},
+	}
+	if diff := cmp.Diff(want, is[:3]); diff != "" || len(is) != 6 {
+		t.Errorf("%d rows (-want +got):\n%s", len(is), diff)
+	}
+	// A crafted alias with spaces and wide characters in a route table's
+	// neighbour view stays whole too.
+	_, rows, err := ParseTable("ifIndex InterfaceAlias   AddressFamily\n------- --------------   -------------\n30      vEthernet (WSL)  IPv4\n5       이더넷 2         IPv6\n")
+	if err != nil || rows[0].Cells["InterfaceAlias"].Text != "vEthernet (WSL)" || rows[1].Cells["InterfaceAlias"].Text != "이더넷 2" || rows[1].Cells["AddressFamily"].Text != "IPv6" {
+		t.Errorf("aliases with spaces: %+v, %v", rows, err)
+	}
+}
+
+// TestTruncationMarks: Format-Table marks a cut value with "..." (5.1) or
+// "…" (7), at the end of a left-aligned value and the start of a
+// right-aligned one.
+func TestTruncationMarks(t *testing.T) {
+	text := "ifIndex DestinationPrefix NextHop RouteMetric ifMetric PolicyStore\n" +
+		"------- ----------------- ------- ----------- -------- -----------\n" +
+		"7       0.0.0.0/0         0.0.0.0        …256 25       Persiste…\n"
+	rs, err := ParseRouteTable(text)
+	if err != nil || len(rs) != 1 || rs[0].Store != netcfg.StorePersistent || !cmp.Equal(rs[0].Unreliable, []string{"RouteMetric"}) {
+		t.Errorf("…-truncated cells: %+v, %v", rs, err)
+	}
+	_, rows, _ := ParseTable(text)
+	if c := rows[0].Cells["RouteMetric"]; !c.Truncated {
+		t.Errorf("head-truncated right-aligned cell not marked: %+v", c)
+	}
+}
+
+// TestJSONIsThirtyTwoBitSafe: InterfaceIndex is a uint32 in CIM. Where int
+// holds 4294967295 it comes back exact; where it does not, the error names
+// the property and the value.
+func TestJSONIsThirtyTwoBitSafe(t *testing.T) {
+	text := `{"DestinationPrefix":"0.0.0.0/0","NextHop":"192.0.2.1","InterfaceIndex":4294967295,"RouteMetric":65535}`
+	rs, err := ParseRoutesJSON(text, netcfg.StoreActive)
+	if math.MaxInt == math.MaxInt32 {
+		if err == nil || !strings.Contains(err.Error(), "InterfaceIndex 4294967295") {
+			t.Errorf("32-bit: %+v, %v; want an error naming InterfaceIndex 4294967295", rs, err)
+		}
+		return
+	}
+	if err != nil || len(rs) != 1 || uint64(rs[0].IfIndex) != math.MaxUint32 || rs[0].Metric != 65535 {
+		t.Errorf("%+v, %v", rs, err)
+	}
+}
+
 // parsers maps every sample to the parser of its view.
 var parsers = map[string]func(string) error{
 	"01-msiexperiment-new-netipaddress-active-and-persistentstore.txt":    list,
@@ -311,6 +371,7 @@ var parsers = map[string]func(string) error{
 	"05-catalan-notes-win10-new-netipaddress-persistentstore-MANGLED.txt": nil, // must fail: asserted in TestParseAddressList
 	"07-cnquery-fixture-get-netroute-convertto-json-projection.txt":       routesJSON,
 	"08-wsl2-anyconnect-guide-get-netroute-wsl-rows-partial.txt":          routeTable,
+	"09-zhcn-batch-notes-get-netipinterface-cjk-alias.txt":                ipIfTable,
 }
 
 func list(s string) error       { _, err := ParseAddressList(s); return err }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
@@ -101,8 +100,8 @@ func addressFromRecord(r Record) (Address, error) {
 		return Address{}, err
 	}
 	if v, ok := r.Get("InterfaceIndex"); ok {
-		if a.IfIndex, err = strconv.Atoi(v); err != nil {
-			return Address{}, fmt.Errorf("InterfaceIndex %q: not a number", v)
+		if a.IfIndex, err = wintext.ParseInt("InterfaceIndex", v); err != nil {
+			return Address{}, err
 		}
 	}
 	if v, ok := r.Get("PolicyStore"); ok {
@@ -120,10 +119,10 @@ func storeOf(v string) (netcfg.Store, bool) {
 	if s, ok := stores[v]; ok {
 		return s, true
 	}
-	if !strings.HasSuffix(v, "...") {
+	if !strings.HasSuffix(v, "...") && !strings.HasSuffix(v, "\u2026") {
 		return "", false
 	}
-	prefix := strings.TrimRight(v, ".")
+	prefix := strings.TrimRight(v, ".\u2026")
 	var found []netcfg.Store
 	for name, s := range stores {
 		if prefix != "" && strings.HasPrefix(name, prefix) {
@@ -139,8 +138,10 @@ func storeOf(v string) (netcfg.Store, bool) {
 // Cell is one value of a Format-Table view.
 type Cell struct {
 	Text string
-	// Truncated: Format-Table cut the value to the column and ended it with
-	// "..." (Text keeps the dots).
+	// Truncated: Format-Table cut the value to the column and marked the cut
+	// with an ellipsis, "..." (Windows PowerShell 5.1) or "…" (PowerShell 7),
+	// at the end of a left-aligned value or the start of a right-aligned one
+	// (TableWriter.GenerateRowField). Text keeps the ellipsis.
 	Truncated bool
 }
 
@@ -151,13 +152,17 @@ type TableRow struct {
 }
 
 // ParseTable parses a Format-Table view: a header line, a rule of dash runs
-// that gives the column positions, then rows. A value is the text between
-// the start of its column's dash run and the start of the next one.
+// that gives the column positions, then rows. Positions are console cells,
+// the unit Format-Table pads in (an East Asian wide character is two cells:
+// a zh-CN alias "以太网 2" is eight cells, five runes, testdata/09). A value
+// is the text from the start of its column's dash run to the start of the
+// next one; a right-aligned value wider than its header starts before its
+// run and is taken whole (see wintext.Cut).
 func ParseTable(text string) ([]string, []TableRow, error) {
 	lines := wintext.SplitLines(text)
 	rule := -1
 	for i, l := range lines {
-		if strings.HasPrefix(strings.TrimSpace(l), "---") && strings.Trim(l, "- ") == "" {
+		if wintext.IsRule(l) {
 			rule = i
 			break
 		}
@@ -165,11 +170,10 @@ func ParseTable(text string) ([]string, []TableRow, error) {
 	if rule < 1 {
 		return nil, nil, errors.New("parsing Format-Table: no header and dashed rule found")
 	}
-	spans := dashRuns(lines[rule])
-	header := make([]string, len(spans))
-	headerRunes := []rune(lines[rule-1])
-	for i := range spans {
-		header[i] = strings.TrimSpace(column(headerRunes, spans, i))
+	cols := wintext.RuleColumns(lines[rule-1], lines[rule], wintext.Cells)
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.Name
 	}
 	var rows []TableRow
 	for i := rule + 1; i < len(lines); i++ {
@@ -177,54 +181,28 @@ func ParseTable(text string) ([]string, []TableRow, error) {
 			continue
 		}
 		row := TableRow{Line: i + 1, Cells: map[string]Cell{}}
-		r := []rune(lines[i])
-		for c, name := range header {
-			v := strings.TrimSpace(column(r, spans, c))
-			row.Cells[name] = Cell{Text: v, Truncated: strings.HasSuffix(v, "...")}
+		for c, v := range wintext.Cut(lines[i], cols, wintext.Cells) {
+			row.Cells[header[c]] = Cell{Text: v, Truncated: truncated(v)}
 		}
 		rows = append(rows, row)
 	}
 	return header, rows, nil
 }
 
-// span is the rune offsets [from, to) of a column's dash run.
-type span struct{ from, to int }
-
-// dashRuns returns the spans of the runs of dashes of the rule.
-func dashRuns(rule string) []span {
-	var out []span
-	r := []rune(rule)
-	for i := 0; i < len(r); i++ {
-		if r[i] == '-' && (i == 0 || r[i-1] != '-') {
-			out = append(out, span{from: i, to: i + 1})
-		} else if r[i] == '-' {
-			out[len(out)-1].to = i + 1
+func truncated(v string) bool {
+	for _, e := range []string{"...", "\u2026"} {
+		if strings.HasSuffix(v, e) || strings.HasPrefix(v, e) {
+			return true
 		}
 	}
-	return out
-}
-
-// column cuts column c out of line: from its dash run's start to the next
-// run's start. Format-Table pads values to the column width (the distance
-// between column starts, less one) and truncates longer ones with "...";
-// the dashes only underline the header, so a value may run past them
-// ("Enabled" under "----"). The last column runs to the line end.
-func column(r []rune, spans []span, c int) string {
-	from, to := spans[c].from, len(r)
-	if c+1 < len(spans) && spans[c+1].from < len(r) {
-		to = spans[c+1].from
-	}
-	if from >= to {
-		return ""
-	}
-	return string(r[from:to])
+	return false
 }
 
 // TableRoute is a row of the default Get-NetRoute table view
 // (ifIndex DestinationPrefix NextHop RouteMetric ifMetric PolicyStore).
 type TableRoute struct {
 	Route
-	InterfaceMetric int
+	InterfaceMetric uint32 // ifMetric, a ULONG
 	// Unreliable names the columns that could not be read (truncated or
 	// empty); their fields keep zero values.
 	Unreliable []string
@@ -271,7 +249,11 @@ func routeFromRow(row TableRow) (TableRoute, error) {
 	}
 	r.IfIndex = r.intCell(row, "ifIndex")
 	r.Metric = r.intCell(row, "RouteMetric")
-	r.InterfaceMetric = r.intCell(row, "ifMetric")
+	if v, err := wintext.ParseUint32("ifMetric", row.Cells["ifMetric"].Text); err == nil {
+		r.InterfaceMetric = v
+	} else {
+		r.Unreliable = append(r.Unreliable, "ifMetric")
+	}
 	if s, ok := storeOf(row.Cells["PolicyStore"].Text); ok {
 		r.Store = s
 	} else {
@@ -280,9 +262,10 @@ func routeFromRow(row TableRow) (TableRoute, error) {
 	return r, nil
 }
 
-// intCell reads an integer column, noting it as unreliable if it cannot.
+// intCell reads an unsigned integer column into an int, noting it as
+// unreliable if it cannot (truncated, empty, or too big for int).
 func (r *TableRoute) intCell(row TableRow, col string) int {
-	v, err := strconv.Atoi(row.Cells[col].Text)
+	v, err := wintext.ParseInt(col, row.Cells[col].Text)
 	if err != nil {
 		r.Unreliable = append(r.Unreliable, col)
 	}
@@ -294,8 +277,8 @@ type IPInterface struct {
 	IfIndex         int
 	Alias           string
 	Family          netcfg.Family
-	MTU             int // 0 when empty (PersistentStore rows print none)
-	InterfaceMetric int // 0 when empty
+	MTU             uint32 // NlMtu, a ULONG (4294967295 on loopback); 0 when empty (PersistentStore rows print none)
+	InterfaceMetric uint32 // a ULONG; 0 when empty
 	Dhcp            string
 	ConnectionState string
 	Store           netcfg.Store
@@ -323,9 +306,9 @@ func ParseIPInterfaceTable(text string) ([]IPInterface, error) {
 
 func ipInterfaceFromRow(row TableRow) (IPInterface, error) {
 	var i IPInterface
-	idx, err := strconv.Atoi(row.Cells["ifIndex"].Text)
+	idx, err := wintext.ParseInt("ifIndex", row.Cells["ifIndex"].Text)
 	if err != nil {
-		return i, fmt.Errorf("ifIndex %q: not a number", row.Cells["ifIndex"].Text)
+		return i, err
 	}
 	i.IfIndex = idx
 	i.Alias = row.Cells["InterfaceAlias"].Text
@@ -337,10 +320,10 @@ func ipInterfaceFromRow(row TableRow) (IPInterface, error) {
 	default:
 		i.Unreliable = append(i.Unreliable, "AddressFamily")
 	}
-	for col, dst := range map[string]*int{"NlMtu(Bytes)": &i.MTU, "InterfaceMetric": &i.InterfaceMetric} {
+	for col, dst := range map[string]*uint32{"NlMtu(Bytes)": &i.MTU, "InterfaceMetric": &i.InterfaceMetric} {
 		if v := row.Cells[col].Text; v != "" {
-			if *dst, err = strconv.Atoi(v); err != nil {
-				return i, fmt.Errorf("%s %q: not a number", col, v)
+			if *dst, err = wintext.ParseUint32(col, v); err != nil {
+				return i, err
 			}
 		}
 	}
