@@ -2,12 +2,15 @@ package winevent
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func sample(t *testing.T, prefix string) string {
@@ -210,6 +213,40 @@ func TestParseNetstatSamples(t *testing.T) {
 	}
 	if _, err := ParseNetstat("  TCP    nowhere:80    0.0.0.0:0    LISTENING    4\n"); err == nil {
 		t.Error("bad address: no error")
+	}
+}
+
+// TestNetstatColumnsByContent: a state with a space stays whole (crafted:
+// localized states are kept as printed), with and without -o; an IPv6
+// address that overflows its column moves nothing; a PID is a DWORD, exact
+// also on 32-bit builds.
+func TestNetstatColumnsByContent(t *testing.T) {
+	text := "  Proto  Local Address          Foreign Address        State           PID\n" +
+		"  TCP    192.0.2.10:49152       198.51.100.7:443       EN ATTENTE      4294967292\n" +
+		"  TCP    [2001:db8:1:2:3:4:5:6]:49153  [2001:db8::7]:443  TIME_WAIT  0\n" +
+		"  UDP    0.0.0.0:5353           *:*                                    2876\n" +
+		"  TCP    192.0.2.10:49154       198.51.100.7:443       EN ATTENTE\n"
+	conns, err := ParseNetstat(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range conns {
+		got = append(got, fmt.Sprintf("%s %s %s %q %d", c.Proto, c.Local, c.Remote, c.State, c.PID))
+	}
+	want := []string{
+		`TCP 192.0.2.10:49152 198.51.100.7:443 "EN ATTENTE" 4294967292`,
+		`TCP [2001:db8:1:2:3:4:5:6]:49153 [2001:db8::7]:443 "TIME_WAIT" 0`,
+		`UDP 0.0.0.0:5353 invalid AddrPort "" 2876`,
+		`TCP 192.0.2.10:49154 198.51.100.7:443 "EN ATTENTE" -1`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{"  TCP    0.0.0.0:80    0.0.0.0:0    99999999999\n", "  UDP    0.0.0.0:53    *:*    x    1\n"} {
+		if _, err := ParseNetstat(bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
 	}
 }
 
