@@ -20,6 +20,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/kbharness/kbharness/netcfg/internal/wintext"
 )
 
 // PersistentRoutesKey is the key, under HKEY_LOCAL_MACHINE, whose value names
@@ -74,9 +76,9 @@ func ParsePersistentRoute(name string) (Route, error) {
 	if gw.IsUnspecified() {
 		gw = netip.Addr{}
 	}
-	metric, err := strconv.Atoi(fields[3])
-	if err != nil || metric < DefaultMetric {
-		return Route{}, fmt.Errorf("parsing persistent route %q: metric %q is not an integer >= %d", name, fields[3], DefaultMetric)
+	metric, err := parseMetric(fields[3])
+	if err != nil {
+		return Route{}, fmt.Errorf("parsing persistent route %q: %w", name, err)
 	}
 	return Route{Dst: prefix, Gateway: gw, Metric: metric}, nil
 }
@@ -107,6 +109,20 @@ func PersistentRouteName(r Route) (string, error) {
 		gw = r.Gateway
 	}
 	return fmt.Sprintf("%s,%s,%s,%d", r.Dst.Addr(), maskOf(r.Dst.Bits()), gw, r.Metric), nil
+}
+
+// parseMetric reads the metric field: -1 (DefaultMetric) or a ULONG. Route
+// keeps it in an int (netcfg.Route.Metric is one); where int is 32 bits a
+// metric above 2147483647 is an error naming it, not a wrapped number.
+func parseMetric(s string) (int, error) {
+	if s == "-1" {
+		return DefaultMetric, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, fmt.Errorf("metric %q is neither %d nor an integer in 0..4294967295", s, DefaultMetric)
+	}
+	return wintext.Int("metric", uint32(v))
 }
 
 func parseIPv4(s, field string) (netip.Addr, error) {

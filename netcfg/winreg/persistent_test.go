@@ -1,6 +1,7 @@
 package winreg
 
 import (
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -60,6 +61,28 @@ func TestParsePersistentRoute(t *testing.T) {
 				t.Errorf("route (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestParsePersistentRouteULongMetric: the metric is a ULONG; it comes back
+// exact where int holds it and is an error naming it where int is 32 bits.
+func TestParsePersistentRouteULongMetric(t *testing.T) {
+	name := "0.0.0.0,0.0.0.0,192.0.2.1,4294967295"
+	r, err := ParsePersistentRoute(name)
+	if math.MaxInt == math.MaxInt32 {
+		if err == nil || !strings.Contains(err.Error(), "metric 4294967295") {
+			t.Errorf("32-bit: %+v, %v; want an error naming metric 4294967295", r, err)
+		}
+		return
+	}
+	if err != nil || uint64(r.Metric) != math.MaxUint32 {
+		t.Errorf("%+v, %v", r, err)
+	}
+	if back, err := PersistentRouteName(r); err != nil || back != name {
+		t.Errorf("round trip: %q, %v", back, err)
+	}
+	if _, err := ParsePersistentRoute("0.0.0.0,0.0.0.0,192.0.2.1,4294967296"); err == nil {
+		t.Error("metric 4294967296: no error")
 	}
 }
 
