@@ -3,8 +3,6 @@
 package mcast
 
 import (
-	"net/netip"
-
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -27,19 +25,3 @@ func (r *Router) Close() error                { return nil }
 
 // MCForwarding is unsupported off Linux.
 func MCForwarding(do Do, ifname string) (bool, error) { return false, errNoMroute }
-
-// Sender is unsupported off Linux.
-type Sender struct{}
-
-func NewSender(do Do, ifname string, ttl int) (*Sender, error) { return nil, errNoMroute }
-func (s *Sender) Send(netip.AddrPort, []byte) error            { return errNoMroute }
-func (s *Sender) Close() error                                 { return nil }
-
-// Receiver is unsupported off Linux.
-type Receiver struct{}
-
-func NewReceiver(do Do, ifname string, port uint16) (*Receiver, error) { return nil, errNoMroute }
-func (r *Receiver) Join(netip.Addr) error                              { return errNoMroute }
-func (r *Receiver) Leave(netip.Addr) error                             { return errNoMroute }
-func (r *Receiver) Receive(func([]byte))                               {}
-func (r *Receiver) Close() error                                       { return nil }

@@ -1,10 +1,14 @@
 package mcast
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/kbharness/kbharness/netcfg"
 )
 
 func TestNetshArgv(t *testing.T) {
@@ -96,5 +100,68 @@ func TestParseForwardingSwitches(t *testing.T) {
 	}
 	if _, err := ParseMulticastForwarding("x\nMulticast Forwarding : maybe\n"); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad value: err = %v", err)
+	}
+}
+
+// fakeNetsh keeps the global and per-interface switches and answers the
+// netsh commands EnableForwarding issues; failOn makes one argv fail.
+type fakeNetsh struct {
+	global bool
+	ifs    map[string]bool
+	failOn string
+	ran    []string
+}
+
+func (f *fakeNetsh) Run(_ context.Context, argv []string) (netcfg.Output, error) {
+	line := strings.Join(argv, " ")
+	f.ran = append(f.ran, line)
+	if line == f.failOn {
+		return netcfg.Output{ExitCode: 1}, &netcfg.CommandError{Argv: argv, Output: netcfg.Output{ExitCode: 1}}
+	}
+	state := func(b bool) string { return onOff(b) }
+	switch {
+	case line == strings.Join(ShowGlobalArgv(), " "):
+		return netcfg.Output{Stdout: []byte(fmt.Sprintf(showGlobal, state(f.global)))}, nil
+	case strings.HasPrefix(line, "netsh interface ipv4 set global multicastforwarding="):
+		f.global = strings.HasSuffix(line, "=enabled")
+		return netcfg.Output{Stdout: []byte("Ok.\n")}, nil
+	case strings.HasPrefix(line, "netsh interface ipv4 show interface interface="):
+		return netcfg.Output{Stdout: []byte(fmt.Sprintf(showInterface, state(f.ifs[argv[5][len("interface="):]])))}, nil
+	case strings.HasPrefix(line, "netsh interface ipv4 set interface interface="):
+		f.ifs[argv[5][len("interface="):]] = argv[6] == "forwarding=enabled"
+		return netcfg.Output{Stdout: []byte("Ok.\n")}, nil
+	}
+	return netcfg.Output{}, fmt.Errorf("unexpected %q", line)
+}
+
+func TestEnableForwardingRecordsEachUndoFirst(t *testing.T) {
+	f := &fakeNetsh{ifs: map[string]bool{"Ethernet 2": true, "Ethernet 3": false}}
+	var recorded [][]string
+	record := func(undo []string) error { recorded = append(recorded, undo); return nil }
+	restore, err := EnableForwarding(context.Background(), f, record, "Ethernet 2", "Ethernet 3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !f.global || !f.ifs["Ethernet 2"] || !f.ifs["Ethernet 3"] {
+		t.Fatalf("after EnableForwarding: global %v, interfaces %v", f.global, f.ifs)
+	}
+	want := [][]string{SetGlobalArgv(false), SetInterfaceArgv("Ethernet 2", true), SetInterfaceArgv("Ethernet 3", false)}
+	if fmt.Sprint(recorded) != fmt.Sprint(want) {
+		t.Errorf("recorded undos %q, want %q", recorded, want)
+	}
+	if err := restore(); err != nil {
+		t.Fatal(err)
+	}
+	if f.global || !f.ifs["Ethernet 2"] || f.ifs["Ethernet 3"] {
+		t.Errorf("after restore: global %v, interfaces %v; want the values before", f.global, f.ifs)
+	}
+
+	// A failure halfway puts back what was changed.
+	f = &fakeNetsh{ifs: map[string]bool{"Ethernet 2": false}, failOn: strings.Join(SetInterfaceArgv("Ethernet 2", true), " ")}
+	if _, err := EnableForwarding(context.Background(), f, func([]string) error { return nil }, "Ethernet 2"); err == nil {
+		t.Fatal("EnableForwarding succeeded although netsh failed")
+	}
+	if f.global {
+		t.Error("the global switch stayed on after the failure")
 	}
 }

@@ -52,8 +52,11 @@ type Scenario struct {
 
 // ChurnAddress is an address added and deleted on a forwarding interface.
 type ChurnAddress struct {
-	Interface string       `yaml:"interface" fixture:"required"`
-	Prefix    netip.Prefix `yaml:"prefix" fixture:"required"`
+	// Link is the lab link (an index into the lab fixture's links, 0 to
+	// fixtures.MaxLinks-1) whose host interface gets the address, so the
+	// scenario serves a namespace lab (lan0) and a Windows VM ("Ethernet 2").
+	Link   int          `yaml:"link"`
+	Prefix netip.Prefix `yaml:"prefix" fixture:"required"`
 }
 
 // WatchdogTimings tune the liveness watchdog; zero takes its defaults.
@@ -121,6 +124,7 @@ func (s *Scenario) Validate() error {
 		optional("addressInterval", s.AddressInterval, MinInterval, MaxInterval)
 	}
 	for i, a := range s.ChurnAddresses {
+		add(fixtures.CheckInt(fmt.Sprintf("churnAddresses[%d].link", i), a.Link, 0, fixtures.MaxLinks-1))
 		if !fixtures.IsDocumentationPrefix(a.Prefix) {
 			bad(fmt.Sprintf("churnAddresses[%d].prefix", i), "%s is not in a documentation range", a.Prefix)
 		}

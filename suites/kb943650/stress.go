@@ -300,7 +300,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 			var errs []error
 			for i, a := range sc.ChurnAddresses {
 				if present[i] {
-					if err := l.Host.DeleteAddress(context.Background(), netcfg.Netlink, netcfg.AddressSpec{Prefix: a.Prefix, Interface: a.Interface}); err != nil {
+					if err := l.Host.DeleteAddress(context.Background(), netcfg.Netlink, netcfg.AddressSpec{Prefix: a.Prefix, Interface: l.Interface(a.Link)}); err != nil {
 						errs = append(errs, err)
 					}
 				}
@@ -309,7 +309,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 		})
 		every(sc.AddressInterval, func(n int) {
 			i := n % len(sc.ChurnAddresses)
-			a := netcfg.AddressSpec{Prefix: sc.ChurnAddresses[i].Prefix, Interface: sc.ChurnAddresses[i].Interface}
+			a := netcfg.AddressSpec{Prefix: sc.ChurnAddresses[i].Prefix, Interface: l.Interface(sc.ChurnAddresses[i].Link)}
 			var err error
 			if present[i] {
 				err = l.Host.DeleteAddress(churnCtx, netcfg.Netlink, a)

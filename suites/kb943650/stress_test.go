@@ -214,7 +214,7 @@ func TestStressStopsOnCancel(t *testing.T) {
 	}
 	for _, a := range sc.ChurnAddresses {
 		if strings.Contains(string(out), " "+a.Prefix.String()+" ") {
-			t.Errorf("churn address %s left on %s after the cancel", a.Prefix, a.Interface)
+			t.Errorf("churn address %s left on %s after the cancel", a.Prefix, l.Interface(a.Link))
 		}
 	}
 	select {

@@ -215,7 +215,7 @@ func TestKillAttachedRun(t *testing.T) {
 	}
 
 	// The next attached run passes and leaves the baseline.
-	cmd := exec.Command(suiteBin, "-ginkgo.label-filter=secondary-ip-route-loss || KB287032 || KB2901197")
+	cmd := exec.Command(suiteBin, "-ginkgo.label-filter=secondary-ip-route-loss || KB287032 || KB2901197 || KB943650")
 	cmd.Env = env
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("attached run after the kills: %v\n%s", err, tail(string(out)))

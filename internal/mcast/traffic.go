@@ -1,5 +1,3 @@
-//go:build linux
-
 package mcast
 
 import (
@@ -10,7 +8,6 @@ import (
 	"syscall"
 
 	"golang.org/x/net/ipv4"
-	"golang.org/x/sys/unix"
 )
 
 // Sender sends UDP datagrams to a multicast group out of one interface
@@ -78,13 +75,7 @@ func NewReceiver(do Do, ifname string, port uint16) (*Receiver, error) {
 		}
 		lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
 			var serr error
-			err := c.Control(func(fd uintptr) {
-				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEADDR, 1)
-				if serr == nil {
-					serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0)
-				}
-			})
-			if err != nil {
+			if err := c.Control(func(fd uintptr) { serr = shareMulticastPort(fd) }); err != nil {
 				return err
 			}
 			return serr
