@@ -1,7 +1,8 @@
 // Package ipconfig parses the output of Windows `ipconfig /all` into
 // adapters (name, description, physical address, IPv4 addresses with their
-// masks, IPv6 addresses, default gateways), in English (XP to 11) and
-// German. The lab uses it to find its adapter by MAC.
+// masks, IPv6 addresses, default gateways), in English (XP to 11) and the
+// display languages listed at labels. The lab uses it to find its adapter by
+// MAC.
 //
 // It is pure: it runs nothing, so it builds and is tested on every OS.
 package ipconfig
@@ -44,28 +45,162 @@ type Adapter struct {
 // does not know (an unlisted display language).
 var ErrUnknownLabel = errors.New("unrecognised ipconfig labels")
 
-// labels maps the labels we read (English XP..11, German), lower-cased and
-// without the dot leader, to the field they fill.
+// labels maps the labels we read, folded (see fold: lower-cased, dot leader
+// dropped, typographic apostrophes made ASCII), to the field they fill. Only
+// labels seen in real `ipconfig` output are listed; testdata/README.md names
+// each capture:
+//
+//	en     XP..11 samples 01, 02, 04
+//	de     05 (WLAN adapter, Windows 10)
+//	fr     06 (radvd lab, Windows 10/11) and French Ynov TP write-ups
+//	es     07 (Kea DHCP lab, Windows 10/11); XP "Dirección IP" from an Ubuntu
+//	       Forums post (code-search file id 56728423664)
+//	it     08 (OpenVPN notes); XP "Indirizzo IP" (file id 56970905455);
+//	       "Indirizzo IPv6"/"Indirizzo IPv6 temporaneo" from Microsoft's Italian
+//	       Office 365 IPv6 article (file id 25197552206), not from a capture
+//	pt-BR  09 (command notes; `ipconfig` without /all: no Description or
+//	       Physical Address label seen)
+//	ru     10 (course answers, Windows 10); XP "IP-адрес" (file id 10090071035)
+//	zh-CN  11 (DHCPv6 notes, Windows 10); "自动配置 IPv4 地址" (file id 43563216841)
+//	ja     12 (vbox0 adapter, Windows 10)
+//	ko     13 (course notes, Windows 10)
+//	tr     14 (a Python test's ipconfig, stated to be "Real output, kept as it
+//	       arrived", file id 59421101608)
+//	pl     15 (XP, Ubuntu Forums; HTML entities decoded)
+//	nl     16 (XP, Ubuntu Forums)
+//
+// Not covered: sv, zh-TW, pt-PT (no capture found); IPv6 global/temporary
+// labels in pt-BR, ru, ja, ko, pl, nl, tr; autoconfiguration labels outside
+// en, fr, zh-CN. Output in an unlisted language whose adapters carry none of
+// these labels is an ErrUnknownLabel.
 var labels = map[string]string{
+	// en
 	"description":                    "description",
-	"beschreibung":                   "description",
 	"physical address":               "mac",
-	"physische adresse":              "mac",
 	"ip address":                     "ipv4", // XP
 	"ipv4 address":                   "ipv4",
 	"autoconfiguration ipv4 address": "ipv4",
-	"ipv4-adresse":                   "ipv4",
 	"subnet mask":                    "mask",
-	"subnetzmaske":                   "mask",
 	"ipv6 address":                   "ipv6",
 	"temporary ipv6 address":         "ipv6",
 	"link-local ipv6 address":        "ipv6",
+	"default gateway":                "gateway",
+	// de
+	"beschreibung":                   "description",
+	"physische adresse":              "mac",
+	"ipv4-adresse":                   "ipv4",
+	"subnetzmaske":                   "mask",
 	"ipv6-adresse":                   "ipv6",
 	"temporäre ipv6-adresse":         "ipv6",
 	"verbindungslokale ipv6-adresse": "ipv6",
-	"default gateway":                "gateway",
 	"standardgateway":                "gateway",
+	// fr
+	"adresse physique":                 "mac",
+	"adresse ipv4":                     "ipv4",
+	"adresse d'autoconfiguration ipv4": "ipv4",
+	"masque de sous-réseau":            "mask",
+	"adresse ipv6":                     "ipv6",
+	"adresse ipv6 temporaire":          "ipv6",
+	"adresse ipv6 de liaison locale":   "ipv6",
+	"passerelle par défaut":            "gateway",
+	// es
+	"descripción":                     "description",
+	"dirección física":                "mac",
+	"dirección ip":                    "ipv4", // XP
+	"dirección ipv4":                  "ipv4",
+	"máscara de subred":               "mask",
+	"dirección ipv6":                  "ipv6",
+	"dirección ipv6 temporal":         "ipv6",
+	"vínculo: dirección ipv6 local":   "ipv6",
+	"puerta de enlace predeterminada": "gateway",
+	// it ("subnet mask" as en)
+	"descrizione":               "description",
+	"indirizzo fisico":          "mac",
+	"indirizzo ip":              "ipv4", // XP
+	"indirizzo ipv4":            "ipv4",
+	"indirizzo ipv6":            "ipv6",
+	"indirizzo ipv6 temporaneo": "ipv6",
+	"indirizzo ipv6 locale rispetto al collegamento": "ipv6",
+	"gateway predefinito":                            "gateway",
+	// pt-BR
+	"endereço ipv4":               "ipv4",
+	"máscara de sub-rede":         "mask",
+	"endereço ipv6 de link local": "ipv6",
+	"gateway padrão":              "gateway",
+	// ru
+	"описание":                    "description",
+	"физический адрес":            "mac",
+	"ip-адрес":                    "ipv4", // XP
+	"ipv4-адрес":                  "ipv4",
+	"маска подсети":               "mask",
+	"локальный ipv6-адрес канала": "ipv6",
+	"основной шлюз":               "gateway",
+	// zh-CN
+	"描述":           "description",
+	"物理地址":         "mac",
+	"ipv4 地址":      "ipv4",
+	"自动配置 ipv4 地址": "ipv4",
+	"子网掩码":         "mask",
+	"ipv6 地址":      "ipv6",
+	"临时 ipv6 地址":   "ipv6",
+	"本地链接 ipv6 地址": "ipv6",
+	"默认网关":         "gateway",
+	// ja
+	"説明":                "description",
+	"物理アドレス":            "mac",
+	"ipv4 アドレス":         "ipv4",
+	"サブネット マスク":         "mask",
+	"リンクローカル ipv6 アドレス": "ipv6",
+	"デフォルト ゲートウェイ":      "gateway",
+	// ko
+	"설명":            "description",
+	"물리적 주소":        "mac",
+	"ipv4 주소":       "ipv4",
+	"서브넷 마스크":       "mask",
+	"링크-로컬 ipv6 주소": "ipv6",
+	"기본 게이트웨이":      "gateway",
+	// tr
+	"fiziksel adres":       "mac",
+	"ipv4 adresi":          "ipv4",
+	"alt ağ maskesi":       "mask",
+	"varsayılan ağ geçidi": "gateway",
+	// pl (XP)
+	"opis":           "description",
+	"adres fizyczny": "mac",
+	"adres ip":       "ipv4",
+	"maska podsieci": "mask",
+	"brama domyślna": "gateway",
+	// nl (XP: "IP-adres" is printed for IPv6 addresses too; the value decides)
+	"beschrijving":     "description",
+	"fysiek adres":     "mac",
+	"ip-adres":         "ipv4",
+	"subnetmasker":     "mask",
+	"standaardgateway": "gateway",
 }
+
+// fold normalizes a label for the labels map: lower-cased, the dot leader
+// and spaces around it dropped, typographic apostrophes (fr "d’autoconfiguration")
+// made ASCII.
+func fold(k string) string {
+	k = strings.TrimRight(strings.TrimSpace(k), ". ")
+	return strings.ToLower(strings.ReplaceAll(k, "\u2019", "'"))
+}
+
+// adapterWords split an adapter header "KIND <word> NAME" (en, de, nl
+// "adapter"; zh-CN 适配器; ja アダプター; ko 어댑터; tr bağdaştırıcısı), and
+// adapterKinds are the "KIND" prefixes of languages that name the adapter
+// first (es, fr, it, pt-BR, ru, pl; from the same captures). A header that
+// matches neither keeps the whole text as Name.
+var (
+	adapterWords = []string{"adapter ", "适配器 ", "アダプター ", "어댑터 ", "bağdaştırıcısı "}
+	adapterKinds = []string{
+		"Adaptador de Ethernet", "Adaptador de LAN inalámbrica", "Adaptador desconocido", "Adaptador de túnel", "Adaptador Ethernet",
+		"Carte Ethernet", "Carte réseau sans fil",
+		"Scheda Ethernet", "Scheda LAN wireless", "Scheda sconosciuta", "Scheda PPP",
+		"Адаптер Ethernet", "Адаптер беспроводной локальной сети", "Неизвестный адаптер",
+		"Karta Ethernet",
+	}
+)
 
 // consoleWidth is where the XP console hard-wraps lines.
 const consoleWidth = 80
@@ -225,31 +360,58 @@ func ByMAC(adapters []Adapter, mac string) (Adapter, bool) {
 	return Adapter{}, false
 }
 
-// newAdapter splits "Wireless LAN adapter Wi-Fi" / "Drahtlos-LAN-Adapter
-// WLAN" at the word "adapter".
+// newAdapter splits an adapter header into Kind and Name: "Wireless LAN
+// adapter Wi-Fi", "Drahtlos-LAN-Adapter WLAN", "以太网适配器 以太网", "Carte
+// Ethernet Ethernet 2" (see adapterWords, adapterKinds).
 func newAdapter(n int, header string) Adapter {
-	i := strings.Index(strings.ToLower(header), "adapter ")
-	if i < 0 {
-		return Adapter{Name: header, Line: n}
+	header = strings.TrimSpace(header) // fr: "Carte Ethernet Ethernet :"
+	lower := strings.ToLower(header)
+	if len(lower) != len(header) {
+		lower = header // lower-casing changed byte offsets (tr İ): match as printed
 	}
-	return Adapter{Kind: strings.TrimRight(header[:i], " -"), Name: strings.TrimSpace(header[i+len("adapter "):]), Line: n}
+	for _, w := range adapterWords {
+		if i := strings.Index(lower, w); i >= 0 {
+			return Adapter{Kind: strings.TrimRight(header[:i], " -"), Name: strings.TrimSpace(header[i+len(w):]), Line: n}
+		}
+	}
+	for _, k := range adapterKinds {
+		if name, ok := strings.CutPrefix(header, k+" "); ok {
+			return Adapter{Kind: k, Name: strings.TrimSpace(name), Line: n}
+		}
+	}
+	return Adapter{Name: header, Line: n}
 }
 
 // keyValue splits an indented "Key . . . . : value" line; the key is
-// returned lower-cased without its dot leader.
+// returned folded. The separator is the first colon after the dot leader
+// (preceded by a dot or a blank), so a label with a colon of its own
+// (es "Vínculo: dirección IPv6 local. . . :") stays whole; a label without a
+// dot leader (de "Verbindungsspezifisches DNS-Suffix:") splits at its first
+// colon.
 func keyValue(line string) (key, val string, ok bool) {
 	if line[0] != ' ' && line[0] != '\t' {
 		return "", "", false
 	}
-	k, v, ok := strings.Cut(line, ":")
-	if !ok {
+	sep := strings.Index(line, ":")
+	if sep < 0 {
 		return "", "", false
 	}
-	k = strings.TrimRight(strings.TrimSpace(k), ". ")
+	for i := sep; i >= 0 && i < len(line); {
+		if i > 0 && (line[i-1] == '.' || line[i-1] == ' ' || line[i-1] == '\t') {
+			sep = i
+			break
+		}
+		j := strings.Index(line[i+1:], ":")
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	k := fold(line[:sep])
 	if k == "" || isIndentedValue(line) {
 		return "", "", false
 	}
-	return strings.ToLower(k), strings.TrimSpace(v), true
+	return k, strings.TrimSpace(line[sep+1:]), true
 }
 
 // isIndentedValue: continuation values sit in the value column, far right
