@@ -134,6 +134,12 @@ func (p *addrParser) line(n int, line string) error {
 		return nil
 	case p.format == formatTable && p.inTable:
 		return p.tableRow(n, line)
+	case p.format == formatTable && isAddressRow(s):
+		// The dashed rule was lost (copy/paste): the table starts at its
+		// first row; columns come from the header labels.
+		p.inTable = true
+		p.cols = wintext.HeaderColumns(p.prev, wintext.Runes)
+		return p.tableRow(n, line)
 	}
 	key, val, ok := strings.Cut(s, ":")
 	if !ok {
@@ -186,6 +192,17 @@ func (p *addrParser) tableRow(n int, line string) error {
 	p.out = append(p.out, AddressEntry{Interface: p.iface, IfIndex: idx, Addr: a, Bits: -1,
 		Type: cells[0], DADState: cells[1], ValidLifetime: cells[2], PreferredLifetime: cells[3]})
 	return nil
+}
+
+// isAddressRow: a table row ends in an address and has at least the five
+// columns.
+func isAddressRow(s string) bool {
+	f := strings.Fields(s)
+	if len(f) < 5 {
+		return false
+	}
+	_, _, err := parseZoned(f[len(f)-1])
+	return err == nil
 }
 
 func (p *addrParser) keyValue(n int, key, val string) error {

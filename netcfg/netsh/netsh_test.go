@@ -442,6 +442,13 @@ func TestTablesWithoutRule(t *testing.T) {
 			t.Errorf("%s: with rule %d interfaces (%v), without %d (%v)\n%s", file, len(want), err1, len(got), err2, cmp.Diff(want, got))
 		}
 	}
+	// The ipv6 address tables of show addresses, rule removed.
+	file := "08-hugo-draft-win10-show-addr-ipv6-multi-if-deprecated.txt"
+	wantA, err1 := ParseAddresses(read(t, file))
+	gotA, err2 := ParseAddresses(withoutRule(read(t, file)))
+	if err1 != nil || err2 != nil || len(wantA) != 4 || fmt.Sprintf("%+v", wantA) != fmt.Sprintf("%+v", gotA) {
+		t.Errorf("%s: with rule %+v (%v)\nwithout %+v (%v)", file, wantA, err1, gotA, err2)
+	}
 	// Multi-word Publish/Type values are cut at the header's Type label.
 	text := "Publish      Type           Met  Prefix                    Idx  Gateway/Interface Name\n" +
 		"Not public   Manual (boot)  256  198.51.100.0/24            14  vEthernet (WSL)\n"
