@@ -79,7 +79,11 @@ func (c RouteExe) AddRoute(ctx context.Context, r netcfg.RouteSpec) error {
 	if err != nil {
 		return err
 	}
-	return c.runChecked(ctx, routeexe.Add(r, idx))
+	argv, err := routeexe.AddArgv(r, idx)
+	if err != nil {
+		return err
+	}
+	return c.runChecked(ctx, argv)
 }
 
 // DeleteRoute runs `route delete DEST mask MASK [GW] [if IDX]`, which also
@@ -89,7 +93,11 @@ func (c RouteExe) DeleteRoute(ctx context.Context, r netcfg.RouteSpec) error {
 	if err != nil {
 		return err
 	}
-	return c.runChecked(ctx, routeexe.Delete(r, idx))
+	argv, err := routeexe.DeleteArgv(r, idx)
+	if err != nil {
+		return err
+	}
+	return c.runChecked(ctx, argv)
 }
 
 // AddAddress is unsupported: route.exe has no address commands.
