@@ -1,0 +1,347 @@
+package standin
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kbharness/kbharness/internal/standin/wire"
+)
+
+// InjectSecondaryIPRouteLoss is the defect injector of the
+// secondary-ip-route-loss article (../shared/kb): when an address is deleted
+// by any stand-in command, the persistent routes on that interface are
+// deleted from both stores, as the broken Windows stack did.
+const InjectSecondaryIPRouteLoss = "secondary-ip-route-loss"
+
+// Injectors are the defect injectors a Server knows.
+var Injectors = []string{InjectSecondaryIPRouteLoss}
+
+// Options configure a Server.
+type Options struct {
+	// Inject names the defect injectors to switch on (Injectors).
+	Inject []string
+	// Log receives one line per command; nil discards.
+	Log io.Writer
+}
+
+// Server answers the stand-in clients: it runs each command against its
+// Kernel and its persistent store, one command at a time.
+type Server struct {
+	k      Kernel
+	inject map[string]bool
+	log    io.Writer
+
+	mu sync.Mutex
+	st store
+}
+
+// NewServer returns a Server over k. An unknown injector is an error.
+func NewServer(k Kernel, o Options) (*Server, error) {
+	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore()}
+	for _, name := range o.Inject {
+		if !slices.Contains(Injectors, name) {
+			return nil, fmt.Errorf("unknown defect injector %q (known: %s)", name, strings.Join(Injectors, ", "))
+		}
+		s.inject[name] = true
+	}
+	if s.log == nil {
+		s.log = io.Discard
+	}
+	return s, nil
+}
+
+// Handle runs one command. The client's PersistentRoutes values seed the
+// IPv4 persistent store at the first command (Windows reads its store when
+// TCP/IP starts); from then on the store is the truth, and every response
+// carries the registry operations that make the values equal to it.
+func (s *Server) Handle(req wire.Request) wire.Response {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	start := time.Now()
+	if req.RegistryErr == "" {
+		s.st.seed(req.Registry)
+	}
+	c := &cmd{s: s}
+	switch req.Command {
+	case wire.Route:
+		c.route(req.Args)
+	case wire.Netsh:
+		c.netsh(req.Args)
+	case wire.PowerShell:
+		c.powershell(req.Args)
+	case wire.Wevtutil:
+		c.wevtutil(req.Args)
+	default:
+		c.unsupported("command %q: the stand-ins implement route, netsh, powershell and wevtutil", req.Command)
+	}
+	resp := wire.Response{Stdout: crlf(c.out.String()), Stderr: crlf(c.errs.String()), Exit: c.exit}
+	if req.RegistryErr == "" {
+		resp.Registry = s.st.registryOps(req.Registry)
+	} else {
+		fmt.Fprintf(s.log, "kbh-standin: the client could not read PersistentRoutes: %s\n", req.RegistryErr)
+	}
+	fmt.Fprintf(s.log, "%s %s %s -> exit %d (%s)%s\n", start.Format("15:04:05.000"), req.Command, quoteArgs(req.Args), c.exit,
+		time.Since(start).Round(time.Millisecond), logTail(c))
+	return resp
+}
+
+func logTail(c *cmd) string {
+	msg := strings.TrimSpace(c.errs.String())
+	if c.exit == 0 || msg == "" {
+		msg = ""
+		if c.exit != 0 {
+			msg = strings.TrimSpace(c.out.String())
+		}
+	}
+	if msg == "" {
+		return ""
+	}
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return ": " + msg
+}
+
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\"") {
+			a = fmt.Sprintf("%q", a)
+		}
+		q[i] = a
+	}
+	return strings.Join(q, " ")
+}
+
+// crlf turns LF line ends into CRLF, as Windows console programs print.
+func crlf(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
+}
+
+// cmd is one command's run: its output, exit status and a cached view of
+// the kernel.
+type cmd struct {
+	s    *Server
+	out  strings.Builder
+	errs strings.Builder
+	exit int
+	v    *view
+}
+
+func (c *cmd) printf(format string, args ...any)  { fmt.Fprintf(&c.out, format, args...) }
+func (c *cmd) eprintf(format string, args ...any) { fmt.Fprintf(&c.errs, format, args...) }
+
+// fail ends the command with exit status 1 and msg on stdout (route.exe
+// and netsh print their errors there).
+func (c *cmd) fail(format string, args ...any) {
+	c.printf(format+"\n", args...)
+	c.exit = 1
+}
+
+// unsupported rejects a command the stand-ins do not implement, loudly, on
+// stderr with exit status 1, so that no caller mistakes it for Windows'
+// answer.
+func (c *cmd) unsupported(format string, args ...any) {
+	c.eprintf("kbh-standin: not implemented: "+format+"\n", args...)
+	c.exit = 1
+}
+
+// internal reports a failure of the stand-in itself (a kernel call that
+// failed for a reason Windows has no text for).
+func (c *cmd) internal(err error) {
+	c.eprintf("kbh-standin: %v\n", err)
+	c.exit = 1
+}
+
+// view returns the kernel's current links, addresses and routes, read once
+// per command and again after a change.
+func (c *cmd) view() (*view, error) {
+	if c.v != nil {
+		return c.v, nil
+	}
+	v, err := loadView(c.s.k)
+	if err != nil {
+		return nil, err
+	}
+	c.v = v
+	return v, nil
+}
+
+func (c *cmd) changed() { c.v = nil }
+
+// view is a snapshot of the kernel's tables.
+type view struct {
+	links  []Link
+	addrs  []Addr
+	routes []Route
+}
+
+func loadView(k Kernel) (*view, error) {
+	links, err := k.Links()
+	if err != nil {
+		return nil, err
+	}
+	addrs, err := k.Addrs()
+	if err != nil {
+		return nil, err
+	}
+	routes, err := k.Routes()
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(links, func(a, b Link) int { return a.Index - b.Index })
+	return &view{links: links, addrs: addrs, routes: routes}, nil
+}
+
+func (v *view) linkByIndex(idx int) (Link, bool) {
+	for _, l := range v.links {
+		if l.Index == idx {
+			return l, true
+		}
+	}
+	return Link{}, false
+}
+
+// linkByName finds an interface by alias; Windows matches aliases without
+// regard to case.
+func (v *view) linkByName(name string) (Link, bool) {
+	for _, l := range v.links {
+		if strings.EqualFold(l.Name, name) {
+			return l, true
+		}
+	}
+	return Link{}, false
+}
+
+func (v *view) name(idx int) string {
+	if l, ok := v.linkByIndex(idx); ok {
+		return l.Name
+	}
+	return ""
+}
+
+// addrsOf returns the addresses of link idx in family 4 or 6 (0: both),
+// primary ones first.
+func (v *view) addrsOf(idx int, fam int) []Addr {
+	var out []Addr
+	for _, a := range v.addrs {
+		if a.Index == idx && (fam == 0 || familyOf(a.Prefix.Addr()) == fam) {
+			out = append(out, a)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b Addr) int {
+		switch {
+		case a.Secondary == b.Secondary:
+			return 0
+		case b.Secondary:
+			return -1
+		}
+		return 1
+	})
+	return out
+}
+
+// ipv4Of is the interface's IPv4 address route print shows in the
+// Interface column: its primary IPv4 address.
+func (v *view) ipv4Of(idx int) netip.Addr {
+	if as := v.addrsOf(idx, 4); len(as) > 0 {
+		return as[0].Prefix.Addr()
+	}
+	return netip.Addr{}
+}
+
+// onLinkIndex is the interface whose on-link prefix holds gw: the one a
+// route to gw goes through when no interface is named ("the interface is
+// determined from the gateway address", route /?). 0 when none.
+func (v *view) onLinkIndex(gw netip.Addr) int {
+	best, bits := 0, -1
+	for _, a := range v.addrs {
+		if a.Prefix.Masked().Contains(gw) && a.Prefix.Bits() > bits {
+			best, bits = a.Index, a.Prefix.Bits()
+		}
+	}
+	return best
+}
+
+// onLinkOn reports whether gw is on an on-link prefix of interface idx.
+func (v *view) onLinkOn(idx int, gw netip.Addr) bool {
+	for _, a := range v.addrs {
+		if a.Index == idx && a.Prefix.Masked().Contains(gw) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasAddr reports whether link idx holds address a (any prefix length).
+func (v *view) hasAddr(idx int, a netip.Addr) (Addr, bool) {
+	for _, x := range v.addrs {
+		if x.Index == idx && x.Prefix.Addr() == a {
+			return x, true
+		}
+	}
+	return Addr{}, false
+}
+
+func familyOf(a netip.Addr) int {
+	if a.Is4() {
+		return 4
+	}
+	return 6
+}
+
+// resolvedIndex is a persistent route's interface: the one recorded, or
+// for a route read from the registry (which records none) the interface
+// whose subnet holds its gateway, as Windows places persistent routes when
+// TCP/IP starts.
+func (v *view) resolvedIndex(r pRoute) int {
+	if r.Index != 0 || !r.Gateway.IsValid() {
+		return r.Index
+	}
+	return v.onLinkIndex(r.Gateway)
+}
+
+// activeRoutes are the routes an add or delete command manages: unicast
+// routes of table main.
+func (v *view) activeRoutes() []Route {
+	var out []Route
+	for _, r := range v.routes {
+		if r.Kind == Unicast {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// addressDeleted runs the injected secondary-ip-route-loss defect, if on:
+// an address left interface idx, so the persistent routes on idx go from
+// both stores.
+func (c *cmd) addressDeleted(idx int) error {
+	if !c.s.inject[InjectSecondaryIPRouteLoss] {
+		return nil
+	}
+	v, err := c.view()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	lost := c.s.st.deleteRoutes(func(r pRoute) bool { return v.resolvedIndex(r) == idx })
+	for _, r := range lost {
+		for _, a := range v.activeRoutes() {
+			if a.Dst == r.Dst && a.Gateway == r.Gateway && a.Index == idx {
+				if err := c.s.k.DelRoute(a); err != nil && !errors.Is(err, ErrNotFound) {
+					errs = append(errs, err)
+				}
+			}
+		}
+		fmt.Fprintf(c.s.log, "kbh-standin: injected %s: deleted persistent route %s via %s on %s\n", InjectSecondaryIPRouteLoss, r.Dst, r.Gateway, v.name(idx))
+	}
+	c.changed()
+	return errors.Join(errs...)
+}
