@@ -350,7 +350,9 @@ func TestPowerShellCmdlets(t *testing.T) {
 		t.Errorf("Get-NetIPAddress list view: %+v", lst)
 	}
 	tbl := must(pwsh.ParseRouteTable(c.ok(pwsh.Argv("Get-NetRoute -InterfaceAlias lan1")...)))
-	if !slices.ContainsFunc(tbl, func(r pwsh.TableRoute) bool { return r.Dst == active.Dst && r.Gateway == active.Gateway && r.Metric == 9 }) {
+	if !slices.ContainsFunc(tbl, func(r pwsh.TableRoute) bool {
+		return r.Dst == active.Dst && r.Gateway == active.Gateway && r.Metric == 9
+	}) {
 		t.Errorf("Get-NetRoute table view: %+v", tbl)
 	}
 }
