@@ -148,14 +148,20 @@ func ipv4ActiveRows(v *view) []string {
 	for _, r := range shownRoutes(v, 4) {
 		ifText := ""
 		switch {
-		case r.Src.Is4() && v.onLinkOn(r.Index, r.Src) || r.Src.Is4() && r.Kind != Unicast:
+		case r.Src.Is4():
 			ifText = r.Src.String()
 		case v.ipv4Of(r.Index).IsValid():
 			ifText = v.ipv4Of(r.Index).String()
 		default:
 			ifText = fmt.Sprint(r.Index) // no IPv4 address on it: the index, as XP printed
 		}
-		rows = append(rows, fmt.Sprintf("%17s%17s%17s%17s%7d", r.Dst.Addr(), mask4(r.Dst.Bits()), gatewayText(r.Gateway), ifText, r.Metric))
+		// Windows pads the on-link word one column short of the field
+		// ("On-link " right-aligned): the captures end it in column 50.
+		gw := gatewayText(r.Gateway)
+		if gw == onLinkWord {
+			gw += " "
+		}
+		rows = append(rows, fmt.Sprintf("%17s%17s%17s%17s%7d", r.Dst.Addr(), mask4(r.Dst.Bits()), gw, ifText, r.Metric))
 	}
 	return rows
 }
