@@ -83,28 +83,107 @@ func (r Route) IsNoise() bool {
 // IsNoise reports whether an address is an IPv6 link-local address.
 func (a Address) IsNoise() bool { return linkLocal6.Contains(a.Prefix.Addr()) }
 
-// Lines is the normalised form of a snapshot: interfaces, addresses and
-// routes as sorted lines, without volatile fields (indexes, MACs, ages,
-// lifetimes) or link-local and multicast noise. Two hosts with the same
-// configuration have the same lines.
-func (s *Snapshot) Lines() []string {
-	var out []string
-	for _, i := range s.Interfaces {
-		out = append(out, i.Line())
+// Item is one line of the normal form with the object it was rendered
+// from. Exactly one of Route, Address and Link is set.
+type Item struct {
+	Route   *Route
+	Address *Address
+	Link    *Interface
+}
+
+// Line is the item's normalised line (the Line methods above).
+func (i Item) Line() string {
+	switch {
+	case i.Route != nil:
+		return i.Route.Line()
+	case i.Address != nil:
+		return i.Address.Line()
+	case i.Link != nil:
+		return i.Link.Line()
 	}
-	for _, a := range s.Addresses {
-		if !a.IsNoise() {
-			out = append(out, a.Line())
+	return "?"
+}
+
+// IsNoise reports whether the item is left out of the normal form
+// (Route.IsNoise, Address.IsNoise).
+func (i Item) IsNoise() bool {
+	return (i.Route != nil && i.Route.IsNoise()) || (i.Address != nil && i.Address.IsNoise())
+}
+
+// Lines is the normal form of a host's tables: its interfaces, addresses
+// and routes as lines without volatile fields (indexes, MACs, ages,
+// lifetimes) or link-local and multicast noise, each with an object it was
+// rendered from. Two hosts with the same configuration have the same lines.
+// Every comparison in kbharness (the history-independence oracle, the
+// explorer's mirror, the undo journal's baseline check, failure dumps) is
+// between two Lines, rendered by SnapshotDiff.
+type Lines map[string]Item
+
+// Normalize returns the snapshot's normal form, leaving out the routes
+// ignore selects (nil keeps every route).
+func (s *Snapshot) Normalize(ignore func(Route) bool) Lines {
+	out := Lines{}
+	for i := range s.Interfaces {
+		out.Add(Item{Link: &s.Interfaces[i]})
+	}
+	for i := range s.Addresses {
+		out.Add(Item{Address: &s.Addresses[i]})
+	}
+	for i := range s.Routes {
+		if ignore == nil || !ignore(s.Routes[i]) {
+			out.Add(Item{Route: &s.Routes[i]})
 		}
 	}
-	for _, r := range s.Routes {
-		if !r.IsNoise() {
-			out = append(out, r.Line())
-		}
+	return out
+}
+
+// Add puts the item's line into l unless the item is noise.
+func (l Lines) Add(it Item) {
+	if !it.IsNoise() {
+		l[it.Line()] = it
+	}
+}
+
+// Sorted returns the lines in order.
+func (l Lines) Sorted() []string {
+	out := make([]string, 0, len(l))
+	for k := range l {
+		out = append(out, k)
 	}
 	sort.Strings(out)
-	return dedupe(out)
+	return out
 }
+
+// Clone returns a copy.
+func (l Lines) Clone() Lines {
+	out := make(Lines, len(l))
+	for k, v := range l {
+		out[k] = v
+	}
+	return out
+}
+
+// Equal reports whether l and other hold the same lines.
+func (l Lines) Equal(other Lines) bool {
+	if len(l) != len(other) {
+		return false
+	}
+	for k := range l {
+		if _, ok := other[k]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Diff compares l, the reference, with target: "-" lines are only in l,
+// "+" lines only on the target.
+func (l Lines) Diff(target Lines) SnapshotDiff {
+	return DiffLines(l.Sorted(), target.Sorted())
+}
+
+// Lines returns the snapshot's normal form as sorted lines.
+func (s *Snapshot) Lines() []string { return s.Normalize(nil).Sorted() }
 
 // String renders the normalised snapshot, one line each.
 func (s *Snapshot) String() string { return strings.Join(s.Lines(), "\n") + "\n" }
@@ -147,27 +226,21 @@ func (s *Snapshot) HasAddress(p netip.Prefix) bool {
 	return false
 }
 
-func dedupe(sorted []string) []string {
-	out := sorted[:0]
-	for i, l := range sorted {
-		if i == 0 || l != sorted[i-1] {
-			out = append(out, l)
-		}
-	}
-	return out
-}
-
-// SnapshotDiff is the normalised difference between two snapshots.
+// SnapshotDiff is the one difference between two normal forms (Lines):
+// a reference (what the target should show: a fresh lab, the baseline, the
+// start point, the expected lines) and the target (the host as it is).
+// Every diff kbharness prints is one of these, rendered by String or
+// Explain.
 type SnapshotDiff struct {
-	Removed []string // lines in the first snapshot only
-	Added   []string // lines in the second snapshot only
+	Removed []string // lines only in the reference, rendered "- line"
+	Added   []string // lines only on the target, rendered "+ line"
 }
 
-// Empty reports whether the snapshots normalise to the same lines.
+// Empty reports whether the two sides normalise to the same lines.
 func (d SnapshotDiff) Empty() bool { return len(d.Removed) == 0 && len(d.Added) == 0 }
 
-// String renders "- line" for removed and "+ line" for added lines, or
-// "(no difference)".
+// String renders "- line" for each line only in the reference and "+ line"
+// for each line only on the target, or "(no difference)".
 func (d SnapshotDiff) String() string {
 	if d.Empty() {
 		return "(no difference)\n"
@@ -182,13 +255,23 @@ func (d SnapshotDiff) String() string {
 	return b.String()
 }
 
-// Diff compares the normalised lines of two snapshots.
-func Diff(before, after *Snapshot) SnapshotDiff {
-	return DiffLines(before.Lines(), after.Lines())
+// Explain renders the diff under a legend naming its two sides:
+//
+//	(- only in a fresh lab, + only on the host)
+//	+ 198.51.100.101 dev lan1 proto boot metric 0
+func (d SnapshotDiff) Explain(reference, target string) string {
+	return fmt.Sprintf("(- only in %s, + only on %s)\n%s", reference, target, d)
 }
 
-// DiffLines compares two sorted, de-duplicated line sets.
-func DiffLines(a, b []string) SnapshotDiff {
+// Diff compares the normal forms of a reference snapshot and a target's.
+func Diff(reference, target *Snapshot) SnapshotDiff {
+	return DiffLines(reference.Lines(), target.Lines())
+}
+
+// DiffLines compares two sorted, de-duplicated line lists: reference and
+// target.
+func DiffLines(reference, target []string) SnapshotDiff {
+	a, b := reference, target
 	var d SnapshotDiff
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {

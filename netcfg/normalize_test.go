@@ -91,3 +91,35 @@ func TestFindRoutes(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeIsLines(t *testing.T) {
+	bg := netip.MustParsePrefix("198.18.0.0/15")
+	s := &Snapshot{
+		Interfaces: []Interface{{Name: "lan0", Up: true, MTU: 1500}},
+		Addresses:  []Address{{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Interface: "lan0"}, {Prefix: netip.MustParsePrefix("fe80::1/64"), Interface: "lan0"}},
+		Routes: []Route{
+			{Dst: netip.MustParsePrefix("192.0.2.0/24"), Interface: "lan0", Protocol: "kernel"},
+			{Dst: netip.MustParsePrefix("198.18.0.1/32"), Interface: "lan0", Protocol: "boot"},
+			{Dst: netip.MustParsePrefix("fe80::/64"), Interface: "lan0", Protocol: "kernel"},
+		},
+	}
+	all := s.Normalize(nil)
+	if got, want := strings.Join(all.Sorted(), "\n"), strings.Join(s.Lines(), "\n"); got != want {
+		t.Fatalf("Normalize(nil).Sorted() =\n%s\nLines() =\n%s", got, want)
+	}
+	fg := s.Normalize(func(r Route) bool { return bg.Overlaps(r.Dst) })
+	if len(fg) != len(all)-1 {
+		t.Fatalf("ignore kept %v", fg.Sorted())
+	}
+	if it := all["198.18.0.1 dev lan0 proto boot metric 0"]; it.Route == nil || it.Route.Dst != netip.MustParsePrefix("198.18.0.1/32") {
+		t.Errorf("the item does not point at its route: %+v", it)
+	}
+	d := fg.Diff(all)
+	if d.String() != "+ 198.18.0.1 dev lan0 proto boot metric 0\n" || fg.Equal(all) || !all.Equal(all.Clone()) {
+		t.Errorf("Diff = %q", d)
+	}
+	want := "(- only in a fresh lab, + only on the host)\n+ 198.18.0.1 dev lan0 proto boot metric 0\n"
+	if got := d.Explain("a fresh lab", "the host"); got != want {
+		t.Errorf("Explain =\n%s\nwant\n%s", got, want)
+	}
+}
