@@ -32,7 +32,7 @@ type Result struct {
 	Owner    Owner               // who made the changes
 	Restored []string            // operations that changed the target
 	Kept     []string            // operations skipped because the baseline holds the element
-	Residual netcfg.SnapshotDiff // baseline -> target after the replay
+	Residual netcfg.SnapshotDiff // the baseline (-) against the target (+) after the replay
 	Gone     bool                // the target no longer exists
 }
 
@@ -59,7 +59,7 @@ func (r *Result) String() string {
 	if r.Residual.Empty() {
 		b.WriteString("  the target equals its baseline\n")
 	} else {
-		fmt.Fprintf(&b, "  RESIDUAL difference from the baseline (- baseline only, + target only):\n%s", indent(r.Residual.String()))
+		fmt.Fprintf(&b, "  RESIDUAL difference from the baseline:\n%s", indent(r.Residual.Explain("the baseline", "the target")))
 	}
 	return b.String()
 }
