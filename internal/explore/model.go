@@ -1,12 +1,18 @@
 // Package explore is kbharness's churn explorer: a property-based generator
 // of address and route operation sequences over a two-interface lab
-// (pgregory.net/rapid generates and shrinks them), an oracle that says what
-// a fresh lab given the same final configuration shows, and emitters that
-// turn a failing sequence into a replayable fixture and a shell script in the
-// target's own dialect (`ip` for Linux, `netsh`/`route` for Windows).
+// (pgregory.net/rapid generates and shrinks them), kbharness's one
+// history-independence oracle (a Reference says what a host given the same
+// final configuration directly shows: a fresh lab of the fixture, or, on a
+// host kbharness did not build, its baseline plus deltas learned on it; the
+// suites check against it too), and emitters that turn a failing sequence
+// into a replayable fixture and a shell script in the target's own dialect
+// (`ip` for Linux, `netsh`/`route` for Windows).
 //
-// The model, the oracle's arithmetic and the emitters are pure and tested on
-// every OS; running sequences needs a netcfg.Host and a lab.
+// model.go, gen.go, minimize.go: the operations, configurations and their
+// generator; oracle.go: the references, learning and prediction; lab.go:
+// the scratch lab, fresh labs and the lab under test; run.go: the rapid
+// driver. The model, the oracle's arithmetic and the emitters are pure and
+// tested on every OS; running sequences needs a netcfg.Host and a lab.
 package explore
 
 import (
@@ -295,6 +301,19 @@ func (c Config) Apply(o Op) (Config, error) {
 		return Config{elems: append(slices.Clone(c.elems), e)}, nil
 	}
 	return Config{elems: slices.Delete(slices.Clone(c.elems), i, i+1)}, nil
+}
+
+// ConfigOf returns the configuration of the given elements, in order (an
+// element given twice counts once). Unlike one built from operations, it
+// keeps every field of the elements' specs (a persistent route, a metric).
+func ConfigOf(elems ...Element) Config {
+	var c Config
+	for _, e := range elems {
+		if !c.Has(e) {
+			c.elems = append(c.elems, e)
+		}
+	}
+	return c
 }
 
 // ConfigAfter applies ops in order from the empty configuration.

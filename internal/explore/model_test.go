@@ -9,7 +9,6 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/kbharness/kbharness/fixtures"
-	"github.com/kbharness/kbharness/internal/mirror"
 	"github.com/kbharness/kbharness/netcfg"
 )
 
@@ -101,9 +100,9 @@ func TestSequencesApplicable(t *testing.T) {
 }
 
 func TestPredict(t *testing.T) {
-	base := mirror.Lines{"link lan0 up mtu 1500": {}, "x": {}}
-	d1 := Delta{Adds: mirror.Lines{"a": {}, "shared": {}}, Removes: mirror.Lines{}}
-	d2 := Delta{Adds: mirror.Lines{"b": {}, "shared": {}}, Removes: mirror.Lines{"x": {}}}
+	base := netcfg.Lines{"link lan0 up mtu 1500": {}, "x": {}}
+	d1 := Delta{Adds: netcfg.Lines{"a": {}, "shared": {}}, Removes: netcfg.Lines{}}
+	d2 := Delta{Adds: netcfg.Lines{"b": {}, "shared": {}}, Removes: netcfg.Lines{"x": {}}}
 	got := Predict(base, []Delta{d1, d2}).Sorted()
 	want := []string{"a", "b", "link lan0 up mtu 1500", "shared"}
 	if d := cmp.Diff(want, got); d != "" {

@@ -3,22 +3,52 @@ package explore
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 
-	"github.com/kbharness/kbharness/internal/mirror"
+	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/netcfg"
 )
 
-// Delta is what one element changes in a fresh lab's normalised tables.
-type Delta struct {
-	Adds    mirror.Lines // lines the element brings
-	Removes mirror.Lines // lines of the bare lab the element takes away
+// Reference is the history-independence oracle's reference: the normal form
+// a target shows when it is given a configuration directly, on top of its
+// start point, rather than through whatever history led there. A host whose
+// lines differ from the reference's for the configuration it holds depends
+// on its history.
+//
+// FreshLabs is the reference of a namespace lab kbharness builds (a fresh
+// lab of the same fixture); Baseline is the reference of a host it did not
+// build (an attached namespace, the Windows lab VM, a remote guest), where
+// no fresh copy exists.
+type Reference interface {
+	// Expect returns the lines the target given c shows, and whether they
+	// were measured (confirmed) rather than predicted from element deltas.
+	Expect(ctx context.Context, c Config) (want netcfg.Lines, confirmed bool, err error)
+	// Confirm returns the best lines the reference has for c: measured
+	// where it can measure (FreshLabs builds a fresh lab), else the
+	// prediction, which is then final. Callers confirm a predicted
+	// expectation before declaring a mismatch.
+	Confirm(ctx context.Context, c Config) (netcfg.Lines, error)
+	// Delta returns what element e alone changes at the start point.
+	Delta(ctx context.Context, e Element) (Delta, error)
+	// Stats counts the reference's work.
+	Stats() OracleStats
+	// String names the reference in failure messages ("a fresh lab").
+	String() string
+	// Close releases what the reference holds (a scratch lab).
+	Close() error
 }
 
-// DeltaOf computes the delta between the bare lab's lines and the lines
+// Delta is what one element changes in the normal form of a host at its
+// start point.
+type Delta struct {
+	Adds    netcfg.Lines // lines the element brings
+	Removes netcfg.Lines // lines of the start point the element takes away
+}
+
+// DeltaOf computes the delta between the start point's lines and the lines
 // with the element applied.
-func DeltaOf(base, with mirror.Lines) Delta {
-	d := Delta{Adds: mirror.Lines{}, Removes: mirror.Lines{}}
+func DeltaOf(base, with netcfg.Lines) Delta {
+	d := Delta{Adds: netcfg.Lines{}, Removes: netcfg.Lines{}}
 	for k, v := range with {
 		if _, ok := base[k]; !ok {
 			d.Adds[k] = v
@@ -32,26 +62,43 @@ func DeltaOf(base, with mirror.Lines) Delta {
 	return d
 }
 
-// Learner measures an element's delta: on a bare lab, apply the element
-// alone, snapshot, undo it (and check the lab is bare again).
+// Predict computes a configuration's lines from the base and the deltas:
+// (base minus every element's removals) plus every element's additions.
+func Predict(base netcfg.Lines, deltas []Delta) netcfg.Lines {
+	out := base.Clone()
+	for _, d := range deltas {
+		for k := range d.Removes {
+			delete(out, k)
+		}
+	}
+	for _, d := range deltas {
+		for k, v := range d.Adds {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// Learner measures an element's delta: on a host at the start point, apply
+// the element alone, snapshot, undo it (and check the host is back).
 type Learner func(ctx context.Context, e Element) (Delta, error)
 
 // Fresher returns the lines of a fresh lab given c directly: the
-// history-independence oracle's ground truth.
-type Fresher func(ctx context.Context, c Config) (mirror.Lines, error)
+// history-independence oracle's ground truth where a fresh lab exists.
+type Fresher func(ctx context.Context, c Config) (netcfg.Lines, error)
 
-// Oracle says which normalised lines a fresh lab given a configuration
-// shows. Measuring that with a fresh lab per step would cost a lab build
-// (hundreds of milliseconds) per step, so the oracle predicts it: the bare
-// lab's lines plus each element's delta, measured once per element. The
-// prediction is cached per configuration; when the host disagrees with a
-// prediction, the caller asks Confirm, which builds a fresh lab for that
-// configuration once and caches the truth. A failure is only ever declared
-// against a confirmed expectation.
+// Oracle is the arithmetic and the cache every Reference shares. Measuring
+// each configuration directly would cost a lab build (hundreds of
+// milliseconds) per step, or be impossible on a host kbharness did not
+// build, so the oracle predicts it: the start point's lines plus each
+// element's delta, measured once per element. The prediction is cached per
+// configuration; when the host disagrees with a prediction, the caller asks
+// Confirm, which measures that configuration once where a Fresher exists
+// and caches the truth.
 type Oracle struct {
-	Base   mirror.Lines // the bare lab's lines (no element)
+	Base   netcfg.Lines // the start point's lines (no element)
 	learn  Learner
-	fresh  Fresher
+	fresh  Fresher // nil: predictions are final
 	mu     sync.Mutex
 	deltas map[string]Delta
 	cache  map[string]*expectation
@@ -59,8 +106,8 @@ type Oracle struct {
 }
 
 type expectation struct {
-	lines     mirror.Lines
-	confirmed bool // measured on a fresh lab, not predicted
+	lines     netcfg.Lines
+	confirmed bool // measured, not predicted
 }
 
 // OracleStats counts the oracle's work.
@@ -71,8 +118,9 @@ type OracleStats struct {
 	Corrections   int // confirmations that disagreed with the prediction
 }
 
-// NewOracle returns an oracle over the bare lab's lines.
-func NewOracle(base mirror.Lines, learn Learner, fresh Fresher) *Oracle {
+// NewOracle returns an oracle over the start point's lines; fresh may be
+// nil where no fresh measurement exists.
+func NewOracle(base netcfg.Lines, learn Learner, fresh Fresher) *Oracle {
 	return &Oracle{Base: base, learn: learn, fresh: fresh, deltas: map[string]Delta{}, cache: map[string]*expectation{}}
 }
 
@@ -95,26 +143,9 @@ func (o *Oracle) Delta(ctx context.Context, e Element) (Delta, error) {
 	return d, nil
 }
 
-// Predict computes a configuration's lines from the base and the deltas:
-// (base minus every element's removals) plus every element's additions.
-func Predict(base mirror.Lines, deltas []Delta) mirror.Lines {
-	out := base.Clone()
-	for _, d := range deltas {
-		for k := range d.Removes {
-			delete(out, k)
-		}
-	}
-	for _, d := range deltas {
-		for k, v := range d.Adds {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// Expect returns the lines a fresh lab given c shows, and whether they were
-// confirmed on a fresh lab rather than predicted.
-func (o *Oracle) Expect(ctx context.Context, c Config) (mirror.Lines, bool, error) {
+// Expect returns the lines the target given c shows, and whether they were
+// confirmed by a measurement rather than predicted.
+func (o *Oracle) Expect(ctx context.Context, c Config) (netcfg.Lines, bool, error) {
 	key := c.Key()
 	o.mu.Lock()
 	if x, ok := o.cache[key]; ok {
@@ -139,9 +170,14 @@ func (o *Oracle) Expect(ctx context.Context, c Config) (mirror.Lines, bool, erro
 	return lines, false, nil
 }
 
-// Confirm builds a fresh lab given c, caches its lines as the confirmed
-// expectation and returns them.
-func (o *Oracle) Confirm(ctx context.Context, c Config) (mirror.Lines, error) {
+// Confirm measures c where a Fresher exists, caches the lines as the
+// confirmed expectation and returns them; without one it returns the
+// prediction.
+func (o *Oracle) Confirm(ctx context.Context, c Config) (netcfg.Lines, error) {
+	if o.fresh == nil {
+		lines, _, err := o.Expect(ctx, c)
+		return lines, err
+	}
 	key := c.Key()
 	o.mu.Lock()
 	if x, ok := o.cache[key]; ok && x.confirmed {
@@ -156,10 +192,8 @@ func (o *Oracle) Confirm(ctx context.Context, c Config) (mirror.Lines, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.stats.Confirmations++
-	if x, ok := o.cache[key]; ok {
-		if m, e := x.lines.Diff(lines); len(m)+len(e) > 0 {
-			o.stats.Corrections++
-		}
+	if x, ok := o.cache[key]; ok && !x.lines.Equal(lines) {
+		o.stats.Corrections++
 	}
 	o.cache[key] = &expectation{lines: lines, confirmed: true}
 	return lines, nil
@@ -179,15 +213,136 @@ func (o *Oracle) Configs() int {
 	return len(o.cache)
 }
 
+// FreshLabs is the Reference of a namespace lab kbharness builds: a fresh
+// lab of the same fixture given the configuration directly (canonical
+// order, netlink). It predicts from element deltas learned on a bare
+// scratch lab of the fixture, and Confirm builds a fresh lab.
+type FreshLabs struct {
+	*Oracle
+	scratch *scratchLab
+}
+
+// NewFreshLabs builds the bare scratch lab of fixture f (Close tears it
+// down) and the oracle over it.
+func NewFreshLabs(ctx context.Context, f *fixtures.Lab) (*FreshLabs, error) {
+	s, err := newScratchLab(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	r := &FreshLabs{scratch: s}
+	learn := func(ctx context.Context, e Element) (Delta, error) {
+		return learnAlone(ctx, s.w, s.bare, e, netcfg.Netlink, netcfg.Netlink)
+	}
+	fresh := func(ctx context.Context, c Config) (netcfg.Lines, error) { return freshLines(ctx, f, c) }
+	r.Oracle = NewOracle(s.bare, learn, fresh)
+	return r, nil
+}
+
+func (r *FreshLabs) String() string { return "a fresh lab" }
+
+// Close tears the scratch lab down.
+func (r *FreshLabs) Close() error { return r.scratch.close() }
+
+// Baseline is the Reference of a host kbharness did not build (an attached
+// namespace, the Windows lab VM, a remote guest), where no fresh copy of
+// the host exists: the host's own start point (its journal's baseline
+// snapshot, plus the fixture addresses attaching added, if any) plus the
+// deltas of the configuration's elements, each learned on the host itself
+// at that start point. Its predictions are final: Confirm has nothing
+// better to measure.
+type Baseline struct {
+	*Oracle
+	host string
+}
+
+// NewBaseline learns the delta of every element of universe on h, which
+// must be at its start point: it applies each element alone (addresses by
+// the first of its dialect's address mechanisms h has, routes likewise),
+// takes a snapshot, undoes it and checks h is back. h should be the lab's
+// journaled host, so that a run killed while learning is undone too.
+// Expect fails for an element outside universe: it cannot be learned once
+// the host has left its start point.
+func NewBaseline(ctx context.Context, h netcfg.Host, universe []Element) (*Baseline, error) {
+	addrBy, routeBy, err := referenceMechanisms(h.Capabilities())
+	if err != nil {
+		return nil, fmt.Errorf("learning the baseline reference of %s: %w", h.Name(), err)
+	}
+	w, err := watch(ctx, h, nil)
+	if err != nil {
+		return nil, fmt.Errorf("learning the baseline reference of %s: %w", h.Name(), err)
+	}
+	defer w.stop()
+	base, err := w.snapshot(ctx, startAddresses(w.mirror.Lines()))
+	if err != nil {
+		return nil, fmt.Errorf("reading the start point of %s: %w", h.Name(), err)
+	}
+	learned := map[string]Delta{}
+	for _, e := range universe {
+		if _, ok := learned[e.Key()]; ok {
+			continue
+		}
+		d, err := learnAlone(ctx, w, base, e, addrBy, routeBy)
+		if err != nil {
+			return nil, fmt.Errorf("learning the delta of %s on %s: %w", e, h.Name(), err)
+		}
+		learned[e.Key()] = d
+	}
+	learn := func(ctx context.Context, e Element) (Delta, error) {
+		if d, ok := learned[e.Key()]; ok {
+			return d, nil
+		}
+		return Delta{}, fmt.Errorf("%s was not learned at the start point of %s (not in the reference's universe)", e, h.Name())
+	}
+	return &Baseline{Oracle: NewOracle(base, learn, nil), host: h.Name()}, nil
+}
+
+func (r *Baseline) String() string { return "the baseline plus learned deltas" }
+
+// Close does nothing: the learning was undone as it went.
+func (r *Baseline) Close() error { return nil }
+
+// startAddresses is the configuration of the addresses a host shows, to
+// wait for their local routes before reading its start point (an address
+// attaching has just added may not have it yet).
+func startAddresses(lines netcfg.Lines) Config {
+	var c Config
+	for _, it := range lines {
+		if a := it.Address; a != nil {
+			c.elems = append(c.elems, Element{Address: &netcfg.AddressSpec{Prefix: a.Prefix, Interface: a.Interface}})
+		}
+	}
+	return c
+}
+
+// referenceMechanisms picks the mechanisms a Baseline learns by: the first
+// of the host's dialect's address and route mechanisms that the host has.
+func referenceMechanisms(c netcfg.Capabilities) (addrBy, routeBy netcfg.Mechanism, err error) {
+	first := func(ms []netcfg.Mechanism) netcfg.Mechanism {
+		for _, m := range ms {
+			if c.Has(m) {
+				return m
+			}
+		}
+		return ""
+	}
+	addrBy, routeBy = first(c.Dialect.AddressMechanisms()), first(c.Dialect.RouteMechanisms())
+	if addrBy == "" || routeBy == "" {
+		return "", "", netcfg.Unsupported("learning element deltas",
+			fmt.Sprintf("the host has none of the %s address or route mechanisms (%v)", c.Dialect, c.Mechanisms))
+	}
+	return addrBy, routeBy, nil
+}
+
 // StepProblems checks one step's own expectation against the host's lines:
 // the lines an element brings must be present for every present element
 // (its address, its local and prefix routes, the manual routes), and after
 // a removal the removed element's lines must be gone unless the expected
-// configuration still has them (another address covers the prefix).
-func (o *Oracle) StepProblems(ctx context.Context, op Op, after Config, want, have mirror.Lines) ([]string, error) {
+// configuration still has them (another address covers the prefix). op is
+// nil for a check that follows no step.
+func StepProblems(ctx context.Context, ref Reference, op *Op, after Config, want, have netcfg.Lines) ([]string, error) {
 	var out []string
-	if !op.IsAdd() {
-		d, err := o.Delta(ctx, op.Element())
+	if op != nil && !op.IsAdd() {
+		d, err := ref.Delta(ctx, op.Element())
 		if err != nil {
 			return nil, err
 		}
@@ -200,7 +355,7 @@ func (o *Oracle) StepProblems(ctx context.Context, op Op, after Config, want, ha
 		}
 	}
 	for _, e := range after.Elements() {
-		d, err := o.Delta(ctx, e)
+		d, err := ref.Delta(ctx, e)
 		if err != nil {
 			return nil, err
 		}
@@ -211,45 +366,4 @@ func (o *Oracle) StepProblems(ctx context.Context, op Op, after Config, want, ha
 		}
 	}
 	return out, nil
-}
-
-// Failure is what the explorer saw when a check failed.
-type Failure struct {
-	Step      int    // 1-based index of the step after which the check failed; 0 for the final settle check
-	Op        Op     // that step's operation
-	Config    Config // the configuration expected after it
-	Missing   []string
-	Extra     []string
-	Problems  []string     // the step's own expectation
-	Want      mirror.Lines // the confirmed fresh-lab lines
-	Have      mirror.Lines // the host's lines from a full dump
-	Confirmed bool         // Want comes from a fresh lab
-}
-
-func (f *Failure) String() string {
-	var b strings.Builder
-	if f.Step > 0 {
-		fmt.Fprintf(&b, "after step %d (%s):\n", f.Step, f.Op)
-	} else {
-		b.WriteString("after the sequence settled:\n")
-	}
-	fmt.Fprintf(&b, "  configuration: %s\n", f.Config)
-	src := "predicted"
-	if f.Confirmed {
-		src = "a fresh lab given the configuration directly"
-	}
-	fmt.Fprintf(&b, "  history independence (host vs %s):\n", src)
-	for _, l := range f.Missing {
-		fmt.Fprintf(&b, "    - %s\n", l)
-	}
-	for _, l := range f.Extra {
-		fmt.Fprintf(&b, "    + %s\n", l)
-	}
-	if len(f.Problems) > 0 {
-		b.WriteString("  step expectation:\n")
-		for _, p := range f.Problems {
-			fmt.Fprintf(&b, "    %s\n", p)
-		}
-	}
-	return b.String()
 }

@@ -105,286 +105,39 @@ func (r *Result) Summary() string {
 	return s
 }
 
-// runner holds the labs of one exploration.
+// runner holds the labs of one exploration: the lab under test (lab.go)
+// and the reference with its scratch lab (oracle.go).
 type runner struct {
 	opts       Options
-	lab        *lab.Lab     // the lab under test
-	scratch    *lab.Lab     // bare lab the oracle measures element deltas on
-	scratchSet mirror.Lines // its bare lines
-	scratchM   *mirror.Mirror
-	mirror     *mirror.Mirror
-	oracle     *Oracle
+	ref        *FreshLabs     // the oracle: deltas learned on a bare scratch lab, confirmed by fresh labs
+	lab        *lab.Lab       // the lab under test
+	under      *watched       // the lab under test's host with its event-fed normal form
 	stops      []func() error // of the lab under test
-	scratchOff func()
-	config     Config // what the last sequence left on the lab under test
+	config     Config         // what the last sequence left on the lab under test
 	dropped    int64
 	reconciles int
 }
 
-// open builds the lab under test (prepared, injected, mirrored) and the
-// oracle's scratch lab.
+// open builds the oracle's scratch lab and the lab under test (prepared,
+// injected, mirrored).
 func open(ctx context.Context, opts Options) (*runner, error) {
 	r := &runner{opts: opts}
-	if err := r.build(ctx); err != nil {
+	var err error
+	if r.ref, err = NewFreshLabs(ctx, opts.Lab); err != nil {
+		return nil, err
+	}
+	if err := r.buildUnderTest(ctx); err != nil {
 		return nil, errors.Join(err, r.close())
 	}
 	return r, nil
 }
 
-func (r *runner) build(ctx context.Context) error {
-	if err := r.buildScratch(ctx); err != nil {
-		return err
-	}
-	return r.buildUnderTest(ctx)
-}
-
-// buildScratch builds the oracle's scratch lab and the oracle.
-func (r *runner) buildScratch(ctx context.Context) error {
-	var err error
-	if r.scratch, err = lab.New(ctx, r.opts.Lab); err != nil {
-		return fmt.Errorf("building the oracle's scratch lab: %w", err)
-	}
-	s, err := r.scratch.Host.Snapshot(ctx)
-	if err != nil {
-		return fmt.Errorf("reading the bare lab: %w", err)
-	}
-	r.scratchSet = mirror.LinesOf(s, nil)
-	r.scratchM = mirror.New(nil)
-	stop, err := r.scratch.Host.Subscribe(ctx, r.scratchM.Apply)
-	if err != nil {
-		return fmt.Errorf("watching the scratch lab: %w", err)
-	}
-	r.scratchOff = stop
-	if err := r.scratchM.Reload(ctx, r.scratch.Host); err != nil {
-		return err
-	}
-	r.oracle = NewOracle(r.scratchSet, r.learn, r.fresh)
-	return nil
-}
-
-func (r *runner) buildUnderTest(ctx context.Context) error {
-	var err error
-	if r.lab, err = lab.New(ctx, r.opts.Lab); err != nil {
-		return fmt.Errorf("building the lab under test: %w", err)
-	}
-	if r.opts.Prepare != nil {
-		if err := r.opts.Prepare(ctx, r.lab); err != nil {
-			return fmt.Errorf("preparing the lab under test: %w", err)
-		}
-	}
-	if r.opts.Inject != nil {
-		stop, err := r.opts.Inject(ctx, r.lab)
-		if err != nil {
-			return err
-		}
-		r.stops = append(r.stops, stop)
-	}
-	r.mirror = mirror.New(r.opts.Ignore)
-	stop, err := r.lab.Host.Subscribe(ctx, r.mirror.Apply)
-	if err != nil {
-		return fmt.Errorf("mirroring the lab under test: %w", err)
-	}
-	r.stops = append(r.stops, func() error { stop(); return nil })
-	if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
-		return err
-	}
-	r.dropped = dropped(r.lab.Host)
-	if m, e := r.mirror.Lines().Diff(r.scratchSet); len(m)+len(e) > 0 {
-		return fmt.Errorf("the lab under test differs from a bare lab at start:\n%s", diffText(m, e))
-	}
-	return nil
-}
-
-func (r *runner) closeUnderTest() error {
-	var errs []error
-	for i := len(r.stops) - 1; i >= 0; i-- {
-		errs = append(errs, r.stops[i]())
-	}
-	r.stops = nil
-	if r.lab != nil {
-		errs = append(errs, r.lab.Close())
-		r.lab = nil
-	}
-	return errors.Join(errs...)
-}
-
 func (r *runner) close() error {
 	err := r.closeUnderTest()
-	if r.scratchOff != nil {
-		r.scratchOff()
-	}
-	if r.scratch != nil {
-		err = errors.Join(err, r.scratch.Close())
+	if r.ref != nil {
+		err = errors.Join(err, r.ref.Close())
 	}
 	return err
-}
-
-// dropped is the host's count of event-socket overflows (0 if it keeps none).
-func dropped(h netcfg.Host) int64 {
-	if d, ok := h.(interface{ Dropped() int64 }); ok {
-		return d.Dropped()
-	}
-	return 0
-}
-
-// learn measures an element's delta on the scratch lab: apply it alone by
-// netlink, dump, undo, and check the lab is bare again.
-func (r *runner) learn(ctx context.Context, e Element) (Delta, error) {
-	h := r.scratch.Host
-	if err := apply(ctx, h, e.Op(true, netcfg.Netlink)); err != nil {
-		return Delta{}, err
-	}
-	one, _ := Config{}.Apply(e.Op(true, netcfg.Netlink))
-	waitReady(ctx, r.scratchM, one)
-	s, err := h.Snapshot(ctx)
-	if err != nil {
-		return Delta{}, err
-	}
-	if err := apply(ctx, h, e.Op(false, netcfg.Netlink)); err != nil {
-		return Delta{}, err
-	}
-	r.scratchM.WaitMatch(ctx, r.scratchSet, readyWindow)
-	back, err := h.Snapshot(ctx)
-	if err != nil {
-		return Delta{}, err
-	}
-	if m, x := mirror.LinesOf(back, nil).Diff(r.scratchSet); len(m)+len(x) > 0 {
-		return Delta{}, fmt.Errorf("the scratch lab did not return to bare after %s:\n%s", e, diffText(m, x))
-	}
-	return DeltaOf(r.scratchSet, mirror.LinesOf(s, nil)), nil
-}
-
-// readyWindow bounds the wait for the kernel's deferred work after a change.
-const readyWindow = 2 * time.Second
-
-// waitReady waits, on m's change events and at most readyWindow, until
-// every address of c has its local route: IPv6 installs it from the
-// address's DAD work (also with IFA_F_NODAD), after RTM_NEWADDR has been
-// acknowledged, so a dump taken at once can miss it.
-func waitReady(ctx context.Context, m *mirror.Mirror, c Config) {
-	deadline := time.NewTimer(readyWindow)
-	defer deadline.Stop()
-	for {
-		ch := m.Changed()
-		if addressesReady(m.Lines(), c) {
-			return
-		}
-		select {
-		case <-ch:
-		case <-deadline.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
-// addressesReady reports whether every address of c has a `local` route.
-func addressesReady(lines mirror.Lines, c Config) bool {
-	have := map[netcfg.AddressSpec]bool{}
-	for _, it := range lines {
-		if rt := it.Route; rt != nil && rt.Type == "local" {
-			have[netcfg.AddressSpec{Prefix: netip.PrefixFrom(rt.Dst.Addr(), rt.Dst.Addr().BitLen()), Interface: rt.Interface}] = true
-		}
-	}
-	for _, e := range c.Elements() {
-		if a := e.Address; a != nil && !have[netcfg.AddressSpec{Prefix: netip.PrefixFrom(a.Prefix.Addr(), a.Prefix.Addr().BitLen()), Interface: a.Interface}] {
-			return false
-		}
-	}
-	return true
-}
-
-// fresh builds a fresh lab, gives it c directly (canonical order, netlink),
-// dumps it and tears it down: the oracle's ground truth.
-func (r *runner) fresh(ctx context.Context, c Config) (mirror.Lines, error) {
-	l, err := lab.New(ctx, r.opts.Lab)
-	if err != nil {
-		return nil, err
-	}
-	defer l.Close()
-	m := mirror.New(nil)
-	stop, err := l.Host.Subscribe(ctx, m.Apply)
-	if err != nil {
-		return nil, err
-	}
-	defer stop()
-	for _, e := range c.Canonical() {
-		if err := apply(ctx, l.Host, e.Op(true, netcfg.Netlink)); err != nil {
-			return nil, err
-		}
-	}
-	waitReady(ctx, m, c)
-	s, err := l.Host.Snapshot(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return mirror.LinesOf(s, nil), nil
-}
-
-// apply performs one operation on h.
-func apply(ctx context.Context, h netcfg.Host, o Op) error {
-	e := o.Element()
-	switch o.Kind {
-	case AddAddress:
-		return h.AddAddress(ctx, o.Mechanism, *e.Address)
-	case DeleteAddress:
-		return h.DeleteAddress(ctx, o.Mechanism, *e.Address)
-	case AddRoute:
-		return h.AddRoute(ctx, o.Mechanism, *e.Route)
-	}
-	return h.DeleteRoute(ctx, o.Mechanism, *e.Route)
-}
-
-// reset brings the lab under test back to bare: it deletes the main-table
-// routes and the addresses the bare lab does not have, waits for the mirror
-// to show the bare lines, and rebuilds the lab if they do not come back.
-func (r *runner) reset(ctx context.Context) error {
-	h := r.lab.Host
-	// Undo the last sequence in the order it added things (FIFO, KB287032's
-	// workaround), then sweep whatever else is left.
-	// Errors here are not final: the sweep and, failing it, a rebuild follow.
-	for _, e := range r.config.Elements() {
-		_ = apply(ctx, h, e.Op(false, netcfg.Netlink))
-	}
-	r.config = Config{}
-	if r.mirror.WaitMatch(ctx, r.scratchSet, r.opts.Window) {
-		return nil
-	}
-	have := r.mirror.Lines()
-	_, extra := have.Diff(r.scratchSet)
-	for _, k := range extra {
-		it := have[k]
-		if rt := it.Route; rt != nil && rt.Store == netcfg.StoreActive && (rt.Table == "" || rt.Table == "main") && (rt.Type == "" || rt.Type == "unicast") {
-			spec := netcfg.RouteSpec{Dst: rt.Dst, Gateway: rt.Gateway, Interface: rt.Interface, Metric: rt.Metric}
-			if err := h.DeleteRoute(ctx, netcfg.Netlink, spec); err != nil && !errors.Is(err, netcfg.ErrNotFound) {
-				return fmt.Errorf("resetting the lab: %w", err)
-			}
-		}
-	}
-	for _, k := range extra {
-		if a := have[k].Address; a != nil {
-			spec := netcfg.AddressSpec{Prefix: a.Prefix, Interface: a.Interface}
-			if err := h.DeleteAddress(ctx, netcfg.Netlink, spec); err != nil && !errors.Is(err, netcfg.ErrNotFound) {
-				return fmt.Errorf("resetting the lab: %w", err)
-			}
-		}
-	}
-	if r.mirror.WaitMatch(ctx, r.scratchSet, r.opts.Window) {
-		return nil
-	}
-	r.reconciles++
-	if err := r.mirror.Reload(ctx, h); err != nil {
-		return err
-	}
-	if r.mirror.Matches(r.scratchSet) {
-		return nil
-	}
-	r.progress("explore: the lab under test did not return to bare; rebuilding it:\n%s", diffText(r.mirror.Lines().Diff(r.scratchSet)))
-	if err := r.closeUnderTest(); err != nil {
-		return err
-	}
-	return r.buildUnderTest(ctx)
 }
 
 // check compares the lab under test with the oracle after a step: the
@@ -392,49 +145,48 @@ func (r *runner) reset(ctx context.Context) error {
 // dump reconciles the mirror, and a predicted expectation is confirmed on a
 // fresh lab, before a failure is declared.
 func (r *runner) check(ctx context.Context, step int, op Op, c Config) (*Failure, error) {
-	want, confirmed, err := r.oracle.Expect(ctx, c)
+	want, confirmed, err := r.ref.Expect(ctx, c)
 	if err != nil {
 		return nil, err
 	}
 	if d := dropped(r.lab.Host); d != r.dropped {
 		r.dropped = d
 		r.reconciles++
-		if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
+		if err := r.under.mirror.Reload(ctx, r.lab.Host); err != nil {
 			return nil, err
 		}
 	}
 	if r.opts.Rescan {
-		waitReady(ctx, r.mirror, c)
-		if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
+		r.under.waitReady(ctx, c)
+		if err := r.under.mirror.Reload(ctx, r.lab.Host); err != nil {
 			return nil, err
 		}
 	}
-	if r.mirror.WaitMatch(ctx, want, r.opts.Window) {
+	if r.under.mirror.WaitMatch(ctx, want, r.opts.Window) {
 		return nil, nil
 	}
 	// Reconcile: a full dump, after giving deferred kernel work (IPv6 local
 	// routes) a longer quiet window to show.
-	r.mirror.WaitMatch(ctx, want, confirmWindow)
+	r.under.mirror.WaitMatch(ctx, want, confirmWindow)
 	r.reconciles++
-	if err := r.mirror.Reload(ctx, r.lab.Host); err != nil {
+	if err := r.under.mirror.Reload(ctx, r.lab.Host); err != nil {
 		return nil, err
 	}
-	if r.mirror.Matches(want) {
+	if r.under.mirror.Matches(want) {
 		return nil, nil
 	}
 	if !confirmed {
-		if want, err = r.oracle.Confirm(ctx, c); err != nil {
+		if want, err = r.ref.Confirm(ctx, c); err != nil {
 			return nil, err
 		}
-		if r.mirror.Matches(want) {
+		if r.under.mirror.Matches(want) {
 			return nil, nil
 		}
 	}
-	have := r.mirror.Lines()
-	missing, extra := have.Diff(want)
-	f := &Failure{Step: step, Op: op, Config: c, Missing: missing, Extra: extra, Want: want, Have: have, Confirmed: true}
+	have := r.under.mirror.Lines()
+	f := &Failure{Step: step, Op: op, Config: c, Diff: want.Diff(have), Want: want, Have: have, Reference: r.ref.String(), Confirmed: true}
 	if step > 0 {
-		if f.Problems, err = r.oracle.StepProblems(ctx, op, c, want, have); err != nil {
+		if f.Problems, err = StepProblems(ctx, r.ref, &op, c, want, have); err != nil {
 			return nil, err
 		}
 	}
@@ -468,7 +220,7 @@ func (r *runner) sequence(ctx context.Context, ops []Op, count func()) (*Failure
 			return f, err
 		}
 	}
-	r.mirror.Quiet(ctx, r.opts.Settle)
+	r.under.mirror.Quiet(ctx, r.opts.Settle)
 	return r.check(ctx, 0, ops[len(ops)-1], c)
 }
 
@@ -529,7 +281,7 @@ func Explore(ctx context.Context, opts Options) (*Result, error) {
 			lastPrint = time.Now()
 			el := time.Since(start)
 			r.progress("explore: %d/%d steps, %d sequences, %.1f steps/s, %d configs cached, %d reconciles",
-				res.Steps, opts.Steps, res.Sequences, float64(res.Steps)/el.Seconds(), r.oracle.Configs(), r.reconciles)
+				res.Steps, opts.Steps, res.Sequences, float64(res.Steps)/el.Seconds(), r.ref.Configs(), r.reconciles)
 		}
 	}
 	const (
@@ -579,7 +331,7 @@ func Explore(ctx context.Context, opts Options) (*Result, error) {
 		}
 		res.Repro.Ops, res.Failure, res.Repro.Failure = ops, f, f
 	}
-	res.Reconciles, res.Oracle, res.Mirror = r.reconciles, r.oracle.Stats(), r.mirror.Stats()
+	res.Reconciles, res.Oracle, res.Mirror = r.reconciles, r.ref.Stats(), r.under.mirror.Stats()
 	if err != nil {
 		return res, err
 	}
@@ -602,7 +354,7 @@ func Replay(ctx context.Context, opts Options, ops []Op) (*Result, error) {
 	f, err := r.sequence(ctx, ops, func() { res.Steps++ })
 	res.Elapsed = time.Since(start)
 	res.Sequences = 1
-	res.Reconciles, res.Oracle, res.Mirror = r.reconciles, r.oracle.Stats(), r.mirror.Stats()
+	res.Reconciles, res.Oracle, res.Mirror = r.reconciles, r.ref.Stats(), r.under.mirror.Stats()
 	var oe *OpError
 	switch {
 	case errors.As(err, &oe):
@@ -686,17 +438,6 @@ func (t *recorder) Errorf(format string, a ...any) { t.Logf(format, a...); t.Fai
 func (t *recorder) Fatalf(format string, a ...any) { t.Errorf(format, a...); t.FailNow() }
 func (t *recorder) String() string                 { t.mu.Lock(); defer t.mu.Unlock(); return t.b.String() }
 
-func diffText(missing, extra []string) string {
-	var b strings.Builder
-	for _, l := range missing {
-		fmt.Fprintf(&b, "  - %s\n", l)
-	}
-	for _, l := range extra {
-		fmt.Fprintf(&b, "  + %s\n", l)
-	}
-	return b.String()
-}
-
 // Background is the range of the benchmark's background routes.
 var Background = netip.MustParsePrefix("198.18.0.0/15")
 
@@ -705,22 +446,49 @@ func IsBackground(r netcfg.Route) bool {
 	return Background.Overlaps(r.Dst) && r.Dst.Bits() >= Background.Bits()
 }
 
-// LabOracle is the explorer's oracle with its scratch lab, for suites that
-// drive their own lab: Expect predicts a configuration's lines, Confirm
-// measures them on a fresh lab, StepProblems checks a step's own routes.
-type LabOracle struct {
-	*Oracle
-	r *runner
+// Failure is what the explorer saw when a check failed.
+type Failure struct {
+	Step      int                 // 1-based index of the step after which the check failed; 0 for the final settle check
+	Op        Op                  // that step's operation
+	Config    Config              // the configuration expected after it
+	Diff      netcfg.SnapshotDiff // the reference's lines (-) against the host's (+)
+	Problems  []string            // the step's own expectation
+	Want      netcfg.Lines        // the reference's lines
+	Have      netcfg.Lines        // the host's lines from a full dump
+	Reference string              // which reference Want comes from ("a fresh lab")
+	Confirmed bool                // Want was measured, not predicted
 }
 
-// NewLabOracle builds the scratch lab of fixture f and its oracle.
-func NewLabOracle(ctx context.Context, f *fixtures.Lab) (*LabOracle, error) {
-	r := &runner{opts: Options{Lab: f}}
-	if err := r.buildScratch(ctx); err != nil {
-		return nil, errors.Join(err, r.close())
+func (f *Failure) String() string {
+	var b strings.Builder
+	if f.Step > 0 {
+		fmt.Fprintf(&b, "after step %d (%s):\n", f.Step, f.Op)
+	} else {
+		b.WriteString("after the sequence settled:\n")
 	}
-	return &LabOracle{Oracle: r.oracle, r: r}, nil
+	fmt.Fprintf(&b, "  configuration: %s\n", f.Config)
+	ref := f.Reference
+	if !f.Confirmed {
+		ref += " (predicted)"
+	}
+	fmt.Fprintf(&b, "  history independence: the host differs from %s given the configuration directly\n", ref)
+	b.WriteString(indent(f.Diff.Explain(f.Reference, "the host"), "    "))
+	if len(f.Problems) > 0 {
+		b.WriteString("  step expectation:\n")
+		for _, p := range f.Problems {
+			fmt.Fprintf(&b, "    %s\n", p)
+		}
+	}
+	return b.String()
 }
 
-// Close tears the scratch lab down.
-func (o *LabOracle) Close() error { return o.r.close() }
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
+}

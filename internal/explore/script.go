@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/kbharness/kbharness/internal/mirror"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/iproute2"
 	"github.com/kbharness/kbharness/netcfg/routeexe"
@@ -43,8 +42,8 @@ func IPScript(r Repro) string {
 	}
 	b.WriteString("# The checks: what differs from a fresh lab given the final configuration.\n")
 	b.WriteString("fail=0\n")
-	writeChecks(&b, r.Failure.Missing, r.Failure.Want, false)
-	writeChecks(&b, r.Failure.Extra, r.Failure.Have, true)
+	writeChecks(&b, r.Failure.Diff.Removed, r.Failure.Want, false)
+	writeChecks(&b, r.Failure.Diff.Added, r.Failure.Have, true)
 	b.WriteString("if [ $fail = 0 ]; then echo \"OK: not reproduced\"; fi\n")
 	b.WriteString("exit $fail\n")
 	return b.String()
@@ -65,7 +64,7 @@ func ipArgv(o Op) []string {
 
 // writeChecks writes one test per line: present lines must show (extra
 // ones are the failure when they do), missing ones must not.
-func writeChecks(b *strings.Builder, lines []string, items mirror.Lines, extra bool) {
+func writeChecks(b *strings.Builder, lines []string, items netcfg.Lines, extra bool) {
 	for _, l := range lines {
 		q := showArgv(items[l])
 		if q == nil {
@@ -81,7 +80,7 @@ func writeChecks(b *strings.Builder, lines []string, items mirror.Lines, extra b
 }
 
 // showArgv is the `ip` query that prints the item if present.
-func showArgv(it mirror.Item) []string {
+func showArgv(it netcfg.Item) []string {
 	switch {
 	case it.Address != nil:
 		a := it.Address
@@ -142,10 +141,10 @@ func WindowsScript(r Repro) string {
 	b.WriteString("route print\r\n")
 	if r.Failure != nil {
 		b.WriteString("rem Expected difference from a fresh host given the final configuration (Linux lines):\r\n")
-		for _, l := range r.Failure.Missing {
+		for _, l := range r.Failure.Diff.Removed {
 			b.WriteString("rem   missing: " + l + "\r\n")
 		}
-		for _, l := range r.Failure.Extra {
+		for _, l := range r.Failure.Diff.Added {
 			b.WriteString("rem   unexpected: " + l + "\r\n")
 		}
 	}

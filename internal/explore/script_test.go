@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/kbharness/kbharness/internal/mirror"
 	"github.com/kbharness/kbharness/netcfg"
 	"strings"
 )
@@ -19,10 +18,9 @@ func TestIPScript(t *testing.T) {
 		{Kind: AddRoute, Mechanism: netcfg.Netlink, Interface: "lan0", Dst: netip.MustParsePrefix("2001:db8:f000::/48"), Gateway: netip.MustParseAddr("2001:db8:1::1")},
 		{Kind: DeleteAddress, Mechanism: netcfg.Netlink, Interface: "lan1", Address: netip.MustParsePrefix("198.51.100.100/24")},
 	}, Failure: &Failure{
-		Missing: []string{local.Line()},
-		Want:    mirror.Lines{local.Line(): {Route: &local}},
-		Extra:   []string{stale.Line()},
-		Have:    mirror.Lines{stale.Line(): {Route: &stale}},
+		Diff: netcfg.SnapshotDiff{Removed: []string{local.Line()}, Added: []string{stale.Line()}},
+		Want: netcfg.Lines{local.Line(): {Route: &local}},
+		Have: netcfg.Lines{stale.Line(): {Route: &stale}},
 	}}
 	got := strings.Split(IPScript(r), "\n")
 	want := []string{

@@ -1,5 +1,6 @@
-// Package mirror keeps an in-memory copy of a host's normalised tables
-// (addresses and routes of every table, both families), fed by the host's
+// Package mirror keeps an in-memory copy of a host's normal form
+// (netcfg.Lines: addresses and routes of every table, both families, and
+// links), fed by the host's
 // change events (netcfg.Host.Subscribe: RTM_NEWROUTE/RTM_DELROUTE,
 // RTM_NEWADDR/RTM_DELADDR on Linux) and reloaded from a full dump
 // (netcfg.Host.Snapshot) only when asked: at start, after an event-socket
@@ -13,98 +14,12 @@ package mirror
 import (
 	"context"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/iproute2"
 )
-
-// Item is one normalised line and what it was rendered from. Exactly one
-// of Route, Address and Link is set.
-type Item struct {
-	Route   *netcfg.Route
-	Address *netcfg.Address
-	Link    *netcfg.Interface
-}
-
-// Line is the item's normalised line (netcfg's Line methods).
-func (i Item) Line() string {
-	switch {
-	case i.Route != nil:
-		return i.Route.Line()
-	case i.Address != nil:
-		return i.Address.Line()
-	case i.Link != nil:
-		return i.Link.Line()
-	}
-	return "?"
-}
-
-// Lines is a set of normalised lines, each with an item it came from.
-type Lines map[string]Item
-
-// Sorted returns the lines in order.
-func (l Lines) Sorted() []string {
-	out := make([]string, 0, len(l))
-	for k := range l {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// Clone returns a copy.
-func (l Lines) Clone() Lines {
-	out := make(Lines, len(l))
-	for k, v := range l {
-		out[k] = v
-	}
-	return out
-}
-
-// Diff returns the lines of want missing from l and the lines of l that
-// want does not have, both sorted.
-func (l Lines) Diff(want Lines) (missing, extra []string) {
-	for k := range want {
-		if _, ok := l[k]; !ok {
-			missing = append(missing, k)
-		}
-	}
-	for k := range l {
-		if _, ok := want[k]; !ok {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(missing)
-	sort.Strings(extra)
-	return missing, extra
-}
-
-// LinesOf returns the normalised lines of a snapshot (the same set as
-// Snapshot.Lines), leaving out routes ignore selects.
-func LinesOf(s *netcfg.Snapshot, ignore func(netcfg.Route) bool) Lines {
-	out := Lines{}
-	for i := range s.Interfaces {
-		it := Item{Link: &s.Interfaces[i]}
-		out[it.Line()] = it
-	}
-	for i := range s.Addresses {
-		if !s.Addresses[i].IsNoise() {
-			it := Item{Address: &s.Addresses[i]}
-			out[it.Line()] = it
-		}
-	}
-	for i := range s.Routes {
-		r := &s.Routes[i]
-		if !r.IsNoise() && (ignore == nil || !ignore(*r)) {
-			it := Item{Route: r}
-			out[it.Line()] = it
-		}
-	}
-	return out
-}
 
 // Mirror is the event-fed copy of a host's normalised tables. It is safe for
 // concurrent use; Apply is a ready-made Subscribe callback.
@@ -119,7 +34,7 @@ type Mirror struct {
 
 type entry struct {
 	n    int // how many kernel objects render to this line
-	item Item
+	item netcfg.Item
 }
 
 // Stats counts what the mirror has done.
@@ -143,13 +58,13 @@ func (m *Mirror) Load(s *netcfg.Snapshot) {
 	// Count duplicates as the kernel holds them, so a later removal of one
 	// of two routes rendering the same line keeps the line.
 	for i := range s.Addresses {
-		m.add(Item{Address: &s.Addresses[i]}, +1)
+		m.add(netcfg.Item{Address: &s.Addresses[i]}, +1)
 	}
 	for i := range s.Routes {
-		m.add(Item{Route: &s.Routes[i]}, +1)
+		m.add(netcfg.Item{Route: &s.Routes[i]}, +1)
 	}
 	for i := range s.Interfaces {
-		m.add(Item{Link: &s.Interfaces[i]}, +1)
+		m.add(netcfg.Item{Link: &s.Interfaces[i]}, +1)
 	}
 	m.stats.Loads++
 	m.notify()
@@ -177,17 +92,17 @@ func (m *Mirror) Apply(e netcfg.Event) {
 	defer m.mu.Unlock()
 	switch {
 	case e.Address != nil:
-		m.add(Item{Address: e.Address}, d)
+		m.add(netcfg.Item{Address: e.Address}, d)
 	case e.Route != nil:
 		r := *e.Route
-		if !m.add(Item{Route: &r}, d) {
+		if !m.add(netcfg.Item{Route: &r}, d) {
 			m.stats.Ignored++
 			return
 		}
 		if r.Store == netcfg.StoreActive && iproute2.IsPersistent(r.Table, r.Protocol) {
 			p := r
 			p.Store = netcfg.StorePersistent
-			m.add(Item{Route: &p}, d)
+			m.add(netcfg.Item{Route: &p}, d)
 		}
 	}
 	m.stats.Events++
@@ -195,11 +110,8 @@ func (m *Mirror) Apply(e netcfg.Event) {
 }
 
 // add counts an item in or out; it reports false for an ignored item.
-func (m *Mirror) add(it Item, d int) bool {
-	switch {
-	case it.Route != nil && (it.Route.IsNoise() || (m.ignore != nil && m.ignore(*it.Route))):
-		return false
-	case it.Address != nil && it.Address.IsNoise():
+func (m *Mirror) add(it netcfg.Item, d int) bool {
+	if it.IsNoise() || (it.Route != nil && m.ignore != nil && m.ignore(*it.Route)) {
 		return false
 	}
 	line := it.Line()
@@ -232,7 +144,7 @@ func (m *Mirror) Changed() <-chan struct{} {
 
 // Matches reports whether the mirror holds exactly want's lines. It costs
 // len(want) lookups.
-func (m *Mirror) Matches(want Lines) bool {
+func (m *Mirror) Matches(want netcfg.Lines) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.entries) != len(want) {
@@ -246,11 +158,12 @@ func (m *Mirror) Matches(want Lines) bool {
 	return true
 }
 
-// Lines returns a copy of the mirrored lines.
-func (m *Mirror) Lines() Lines {
+// Lines returns a copy of the mirrored lines: the host's normal form as
+// Snapshot.Normalize(ignore) renders it, kept by events.
+func (m *Mirror) Lines() netcfg.Lines {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := make(Lines, len(m.entries))
+	out := make(netcfg.Lines, len(m.entries))
 	for k, e := range m.entries {
 		out[k] = e.item
 	}
@@ -275,7 +188,7 @@ func (m *Mirror) Stats() Stats {
 // gives up when no change has arrived for quiet (each change restarts the
 // window) and reports whether it matched. A caller that gives up reconciles
 // with a full dump before believing a mismatch.
-func (m *Mirror) WaitMatch(ctx context.Context, want Lines, quiet time.Duration) bool {
+func (m *Mirror) WaitMatch(ctx context.Context, want netcfg.Lines, quiet time.Duration) bool {
 	timer := time.NewTimer(quiet)
 	defer timer.Stop()
 	for {

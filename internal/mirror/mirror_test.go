@@ -27,7 +27,7 @@ func TestMirrorEvents(t *testing.T) {
 	}
 	m := New(isBackground)
 	m.Load(s)
-	want := LinesOf(s, isBackground)
+	want := s.Normalize(isBackground)
 	if !m.Matches(want) || m.Len() != 3 {
 		t.Fatalf("after load: %v, want %v", m.Lines().Sorted(), want.Sorted())
 	}
@@ -63,14 +63,14 @@ func TestMirrorEvents(t *testing.T) {
 
 func TestWaitMatch(t *testing.T) {
 	m := New(nil)
-	want := Lines{}
+	want := netcfg.Lines{}
 	r := route("203.0.113.0/28", "boot")
-	want[r.Line()] = Item{Route: r}
+	want.Add(netcfg.Item{Route: r})
 	go m.Apply(netcfg.Event{Kind: netcfg.RouteAdded, Route: r})
 	if !m.WaitMatch(context.Background(), want, 5*time.Second) {
 		t.Fatalf("no match: %v", m.Lines().Sorted())
 	}
-	if m.WaitMatch(context.Background(), Lines{}, 10*time.Millisecond) {
+	if m.WaitMatch(context.Background(), netcfg.Lines{}, 10*time.Millisecond) {
 		t.Fatal("matched an empty expectation")
 	}
 }

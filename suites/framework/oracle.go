@@ -2,86 +2,126 @@ package framework
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/internal/explore"
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/lab"
 )
 
-// Config is a configuration on top of a lab fixture: the addresses and routes
-// a scenario has added and not removed.
-type Config struct {
-	Addresses []netcfg.AddressSpec
-	Routes    []netcfg.RouteSpec
+// History is a spec's history-independence oracle: the host under test
+// checked against its explore.Reference, the normal form the host shows
+// when it is given a configuration directly rather than through the
+// spec's history.
+type History struct {
+	env *Env
+	Ref explore.Reference
 }
 
-func (c Config) String() string {
-	var parts []string
-	for _, a := range c.Addresses {
-		parts = append(parts, fmt.Sprintf("addr %s dev %s", a.Prefix, a.Interface))
+// History builds the spec's history-independence reference. Call it at the
+// start point, before the spec changes anything, with every element the
+// spec's configurations are made of:
+//
+//   - in a namespace lab kbharness built, the reference is a fresh lab of
+//     the same fixture (explore.FreshLabs: element deltas learned on a bare
+//     scratch lab, a mismatch confirmed on a fresh lab given the
+//     configuration);
+//   - on a host it did not build (an attached namespace, the Windows lab
+//     VM), where no fresh copy exists, it is the host's own start point plus
+//     the deltas of the configuration's elements, each learned on the host
+//     itself now: applied alone through the lab's journaled host, read,
+//     undone, and checked gone (explore.Baseline). The check runs there
+//     too; it is not skipped.
+//
+// The reference is closed when the spec ends.
+func (e *Env) History(universe ...explore.Element) *History {
+	GinkgoHelper()
+	ctx := context.Background()
+	var (
+		ref explore.Reference
+		err error
+	)
+	if e.Lab.Owned() {
+		ref, err = explore.NewFreshLabs(ctx, e.Fixture)
+	} else {
+		e.Timeline.Step("learning the history-independence reference on the host")
+		ref, err = explore.NewBaseline(ctx, e.Host, universe)
+		e.Timeline.Step("start point")
 	}
-	for _, r := range c.Routes {
-		parts = append(parts, fmt.Sprintf("route %s via %s dev %q persistent=%v", r.Dst, r.Gateway, r.Interface, r.Persistent))
-	}
-	if len(parts) == 0 {
-		return "(the lab fixture alone)"
-	}
-	return strings.Join(parts, "; ")
+	Expect(err).NotTo(HaveOccurred(), "building the history-independence reference of %s", e.Lab.ID)
+	DeferCleanup(ref.Close)
+	AddReportEntry("history-independence reference", ref.String())
+	return &History{env: e, Ref: ref}
 }
 
-// FreshSnapshot is the history-independence oracle's reference: it builds a
-// fresh lab from f, applies c directly (addresses first, then routes, by
-// netlink), takes a snapshot and tears the lab down.
-func FreshSnapshot(ctx context.Context, f *fixtures.Lab, c Config) (*netcfg.Snapshot, error) {
-	l, err := lab.New(ctx, f)
-	if err != nil {
-		return nil, fmt.Errorf("building a fresh %s lab: %w", f.Name, err)
-	}
-	defer l.Close()
-	for _, a := range c.Addresses {
-		if err := l.Host.AddAddress(ctx, netcfg.Netlink, a); err != nil {
-			return nil, fmt.Errorf("applying %s to the fresh lab: %w", a.Prefix, err)
-		}
-	}
-	for _, r := range c.Routes {
-		if err := l.Host.AddRoute(ctx, netcfg.Netlink, r); err != nil {
-			return nil, fmt.Errorf("applying route %s to the fresh lab: %w", r.Dst, err)
-		}
-	}
-	return l.Host.Snapshot(ctx)
-}
-
-// HistoryDiff compares the host's current normalised snapshot with a fresh
-// lab given c directly. An empty diff means the host's tables do not depend
-// on the history that led to c.
-func (e *Env) HistoryDiff(c Config) (netcfg.SnapshotDiff, error) {
-	want, err := FreshSnapshot(context.Background(), e.Fixture, c)
+// Diff compares the host now with the reference's lines for c: "-" lines
+// are only in the reference, "+" lines only on the host. A predicted
+// expectation is used as it is; ExpectIndependent confirms it first.
+func (h *History) Diff(c explore.Config) (netcfg.SnapshotDiff, error) {
+	want, _, err := h.Ref.Expect(context.Background(), c)
 	if err != nil {
 		return netcfg.SnapshotDiff{}, err
 	}
-	return netcfg.Diff(want, e.Snapshot()), nil
+	return want.Diff(h.env.Snapshot().Normalize(nil)), nil
 }
 
-// ExpectHistoryIndependent asserts that the host's tables equal those of a
-// fresh lab given c directly.
-//
-// When attached to an existing namespace (-kb.netns) it is not checked, and
-// the report says so: a fresh lab cannot reproduce that host's own baseline,
-// so the comparison would report the host's other configuration as history.
-func (e *Env) ExpectHistoryIndependent(c Config) {
+// ExpectIndependent asserts that within window the host's tables equal the
+// reference's for c, the configuration the spec has left on top of the
+// start point.
+func (h *History) ExpectIndependent(c explore.Config, window time.Duration) {
 	GinkgoHelper()
-	if Options.Netns != "" {
-		AddReportEntry("history independence not checked",
-			"it needs a fresh lab of the same host, unavailable when attached to namespace "+Options.Netns)
+	h.check(nil, c, window, 0)
+}
+
+// ExpectAfter checks the host after step op left configuration c: within
+// window its tables equal the reference's for c (a predicted expectation
+// is confirmed before a mismatch fails the spec), and the step's own
+// expectation holds (explore.StepProblems). With settle > 0 the tables
+// must then stay right that long.
+func (h *History) ExpectAfter(op explore.Op, c explore.Config, window, settle time.Duration) {
+	GinkgoHelper()
+	h.check(&op, c, window, settle)
+}
+
+func (h *History) check(op *explore.Op, c explore.Config, window, settle time.Duration) {
+	GinkgoHelper()
+	ctx := context.Background()
+	want, confirmed, err := h.Ref.Expect(ctx, c)
+	Expect(err).NotTo(HaveOccurred(), "expecting the tables of %s", c)
+	matched := h.env.WaitFor(window, func(s *netcfg.Snapshot) error {
+		if d := want.Diff(s.Normalize(nil)); !d.Empty() {
+			return errDiffers
+		}
+		return nil
+	}) == nil
+	if !matched && !confirmed {
+		want, err = h.Ref.Confirm(ctx, c)
+		Expect(err).NotTo(HaveOccurred())
+	}
+	have := h.env.Snapshot().Normalize(nil)
+	after := ""
+	if op != nil {
+		after = " after " + op.String()
+		problems, err := explore.StepProblems(ctx, h.Ref, op, c, want, have)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(problems).To(BeEmpty(), "step expectation after %s", op)
+	}
+	d := want.Diff(have)
+	Expect(d.Empty()).To(BeTrue(), "history independence%s: the host differs from %s given %s\n%s", after, h.Ref, c, d.Explain(h.Ref.String(), "the host"))
+	if settle <= 0 {
 		return
 	}
-	d, err := e.HistoryDiff(c)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(d.Empty()).To(BeTrue(),
-		"tables depend on history: the host differs from a fresh lab given %s\n(- only in the fresh lab, + only on the host)\n%s", c, d)
+	Consistently(func() bool {
+		d = want.Diff(h.env.Snapshot().Normalize(nil))
+		return d.Empty()
+	}).WithTimeout(settle).WithPolling(settle/10).Should(BeTrue(), func() string {
+		return fmt.Sprintf("history independence in the %s%s: the host differs from %s given %s\n%s", settle, after, h.Ref, c, d.Explain(h.Ref.String(), "the host"))
+	})
 }
+
+// errDiffers makes WaitFor keep waiting; the diff is rendered afterwards.
+var errDiffers = errors.New("the host differs from the reference")

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/kbharness/kbharness/internal/explore"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/suites/framework"
 )
@@ -38,6 +39,8 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 			}
 			route := c.DefaultRoute(withInterface)
 			want := netcfg.Route{Dst: route.Dst, Gateway: route.Gateway, Interface: c.Interface}
+			routeAlone := explore.Element{Route: &route}
+			history := e.History(routeAlone)
 
 			e.Step("adding the persistent default route via %s by %s", c.Gateway, routeBy)
 			e.AddRoute(routeBy, route)
@@ -65,8 +68,8 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 				Expect(routePresent(want)(e.Snapshot())).To(Succeed())
 			}
 
-			e.Step("history independence: the tables equal a fresh lab given the route alone")
-			e.ExpectHistoryIndependent(framework.Config{Routes: []netcfg.RouteSpec{route}})
+			e.Step("history independence: the tables equal the reference given the route alone")
+			history.ExpectIndependent(explore.ConfigOf(routeAlone), sc.Window)
 		},
 		entries(),
 	)
