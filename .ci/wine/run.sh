@@ -8,52 +8,39 @@
 # The binary runs in the current directory, as `go test` runs a package's
 # tests in its directory: run it from the package for testdata/ to be found.
 #
-# Steps: install wine64 and binutils-mingw-w64-x86-64 if missing; build
-# bcryptprimitives.dll (processprng.s: Go >= 1.22 binaries import
-# ProcessPrng, which Wine 8 lacks); make a fresh WINEPREFIX under /var/tmp;
-# plant one PersistentRoutes registry value; create namespaces
-# kbh-<pid>-wine (host, kbh0 192.0.2.20/24 + 192.0.2.21/24) and
-# kbh-<pid>-peer (kbh1 192.0.2.1/24) joined by veth, with a default route
-# and 198.51.100.0/24 via the peer; pass what `ip` shows as KBH_EXPECT_*;
-# run the binary inside the namespace; remove everything on exit.
-# Prints the time each phase took. Needs root. -v prints every command.
+# Steps (the Wine ones shared with suites.sh in lib.sh): install wine64 and
+# binutils-mingw-w64-x86-64 if missing; build bcryptprimitives.dll
+# (processprng.s: Go >= 1.22 binaries import ProcessPrng, which Wine 8
+# lacks); make a fresh WINEPREFIX under /var/tmp; plant one PersistentRoutes
+# registry value; create namespaces kbh-<pid>-wine (host, lan0 192.0.2.20/24
+# + 192.0.2.21/24 + 2001:db8::20/64) and kbh-<pid>-peer (eth0 192.0.2.1/24)
+# joined by veth, with a default route and 198.51.100.0/24 via the peer; pass
+# what `ip` shows as KBH_EXPECT_*; run the binary inside the namespace;
+# remove everything on exit. Wine's own netsh/powershell stubs stay: the
+# suite binary's command mechanisms are unsupported here (suites.sh runs
+# them with the stand-ins). Prints the time each phase took. Needs root. -v
+# prints every command.
 set -euo pipefail
 
 if [ "${1:-}" = -v ]; then set -x; shift; fi
 [ $# -ge 1 ] || { echo "usage: $0 [-v] BIN.exe [test flags]" >&2; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "$0: requires root: creates network namespaces" >&2; exit 2; }
 bin=$(realpath "$1"); shift
 [ -f "$bin" ] || { echo "$0: $bin: no such file" >&2; exit 2; }
 flags=("$@"); [ ${#flags[@]} -gt 0 ] || flags=(-test.v)
 here=$(cd "$(dirname "$0")" && pwd)
-
-WINE=/usr/lib/wine/wine64
-WINESERVER=/usr/lib/wine/wineserver
+phase_tag=run.sh
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+wine_require_root "$0"
 ns=kbh-$$-wine
 peer=kbh-$$-peer
 
-phase_start=$(date +%s.%N)
-phase() { # phase NAME: report the time since the previous phase
-	local now; now=$(date +%s.%N)
-	printf 'run.sh: %-14s %6.2fs\n' "$1" "$(echo "$now - $phase_start" | bc)" >&2
-	phase_start=$now
-}
-
-missing=()
-for pkg in wine64 binutils-mingw-w64-x86-64 bc; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "run.sh: installing ${missing[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+wine_install
 phase install
 
 work=$(mktemp -d /var/tmp/kbh-wine.XXXXXX)
-export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 cleanup() {
-	"$WINESERVER" -k 2>/dev/null || true
+	wine_stop
 	ip netns del "$ns" 2>/dev/null || true
 	ip netns del "$peer" 2>/dev/null || true
 	rm -rf "$work"
@@ -61,40 +48,31 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-x86_64-w64-mingw32-as -o "$work/processprng.o" "$here/processprng.s"
-x86_64-w64-mingw32-dlltool -d "$here/advapi32.def" -l "$work/libadvapi32.a"
-x86_64-w64-mingw32-ld --shared -e DllMain --subsystem windows -o "$work/bcryptprimitives.dll" \
-	"$work/processprng.o" "$here/bcryptprimitives.def" "$work/libadvapi32.a"
-phase stub-dll
-
-"$WINE" wineboot -i >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log" >&2; exit 1; }
-cp "$work/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+wine_prefix "$work"
 persistent='198.51.100.0,255.255.255.0,192.0.2.1,5'
 "$WINE" reg add 'HKLM\SYSTEM\CurrentControlSet\Services\Tcpip\Parameters\PersistentRoutes' \
 	/v "$persistent" /t REG_SZ /d '' /f >/dev/null
-# Stop the prefix's wineserver (it saves the registry): started again inside
-# the namespace, its services see that namespace's sockets and tables.
-"$WINESERVER" -w -k
+wine_settle
 phase wine-prefix
 
 ip netns add "$ns"
 ip netns add "$peer"
-ip link add name kbh0 netns "$ns" type veth peer name kbh1 netns "$peer"
+ip link add name lan0 netns "$ns" type veth peer name eth0 netns "$peer"
 for n in "$ns" "$peer"; do ip -n "$n" link set lo up; done
-ip -n "$ns" link set kbh0 up
-ip -n "$peer" link set kbh1 up
-ip -n "$ns" addr add 192.0.2.20/24 dev kbh0
-ip -n "$ns" addr add 192.0.2.21/24 dev kbh0
-ip -n "$peer" addr add 192.0.2.1/24 dev kbh1
-ip -n "$ns" route add default via 192.0.2.1 dev kbh0 metric 5
-ip -n "$ns" route add 198.51.100.0/24 via 192.0.2.1 dev kbh0 metric 5
-ip -n "$ns" -6 addr add 2001:db8::20/64 dev kbh0 nodad
+ip -n "$ns" link set lan0 up
+ip -n "$peer" link set eth0 up
+ip -n "$ns" addr add 192.0.2.20/24 dev lan0
+ip -n "$ns" addr add 192.0.2.21/24 dev lan0
+ip -n "$peer" addr add 192.0.2.1/24 dev eth0
+ip -n "$ns" route add default via 192.0.2.1 dev lan0 metric 5
+ip -n "$ns" route add 198.51.100.0/24 via 192.0.2.1 dev lan0 metric 5
+ip -n "$ns" -6 addr add 2001:db8::20/64 dev lan0 nodad
 
 # What the test must find, as the kernel reports it.
 KBH_EXPECT_ADDRS=$(ip -n "$ns" -4 -o addr show | awk '{print $4}' | paste -sd, -)
 KBH_EXPECT_ROUTES=$(ip -n "$ns" -4 route show table main |
 	awk '{ if ($2 == "via") print $1 " via " $3; else print $1 " dev" }' | paste -sd';' -)
-export KBH_EXPECT_ADDRS KBH_EXPECT_ROUTES KBH_EXPECT_PERSISTENT=$persistent KBH_INTERFACE=kbh0
+export KBH_EXPECT_ADDRS KBH_EXPECT_ROUTES KBH_EXPECT_PERSISTENT=$persistent KBH_INTERFACE=lan0
 echo "run.sh: KBH_EXPECT_ADDRS=$KBH_EXPECT_ADDRS" >&2
 echo "run.sh: KBH_EXPECT_ROUTES=$KBH_EXPECT_ROUTES" >&2
 phase namespace

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Runs the Windows suite binary under Wine inside a lab namespace with
+# kbharness's command stand-ins: route.exe, netsh.exe, powershell.exe and
+# wevtutil.exe in the Wine prefix are cmd/kbh-standin's client, whose server
+# (kbh-standin serve, inside the namespace) applies their changes to the
+# namespace's kernel, so the suite binary's command mechanisms run for real
+# and its snapshots (Wine's iphlpapi) read what they did.
+#
+#   bash .ci/wine/suites.sh [-v] [--inject NAME] [--label-filter EXPR] [--out DIR] [-- SUITE FLAGS...]
+#
+#   --inject NAME         start the stand-in server with a defect injector
+#                         (secondary-ip-route-loss); the run is then expected
+#                         to fail, and reports go to out/wine-suites-NAME
+#   --label-filter EXPR   Ginkgo's label filter for the suite binary
+#   --out DIR             where the reports go (default out/wine-suites)
+#   -v                    print every command
+#
+# Steps: install wine64, mingw binutils and bc if missing; build the Linux
+# kbharness and kbh-standin (the server), the Windows kbh-standin (the
+# client) and its tests, and out/kbharness-suites.exe; make a Wine prefix
+# (lib.sh) with the client copied over the four commands; build the lab
+# namespace from .ci/wine/lab/wine-namespace.yaml (`kbharness lab up`);
+# start the server in it; run the stand-ins' own end-to-end tests under
+# Wine (read-after-write through Wine's iphlpapi and registry); run the
+# suite binary under Wine with -kb.lab-dir=.ci/wine/lab and Ginkgo's JSON
+# report at DIR/report.json; print Ginkgo's summary and one line per spec.
+# Everything made is removed on exit, also on failure or Ctrl-C. Prints
+# the time each phase took. Needs root. Exits non-zero when a step or a
+# spec fails.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+phase_tag=suites.sh
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+
+inject= filter= out=
+suite_flags=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-v) set -x ;;
+	--inject) inject=$2; shift ;;
+	--label-filter) filter=$2; shift ;;
+	--out) out=$2; shift ;;
+	--) shift; suite_flags=("$@"); break ;;
+	*) echo "usage: $0 [-v] [--inject NAME] [--label-filter EXPR] [--out DIR] [-- SUITE FLAGS...]" >&2; exit 2 ;;
+	esac
+	shift
+done
+wine_require_root "$0"
+cd "$root"
+if [ -z "$out" ]; then
+	out=out/wine-suites
+	[ -z "$inject" ] || out=out/wine-suites-$inject
+fi
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f "$out/report.json" "$out/suites.log" "$out/standin.log" "$out/standins.log"
+
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
+	export PATH="$PATH:/usr/local/go/bin"
+fi
+command -v ip >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
+wine_install
+phase install
+
+work=$(mktemp -d /var/tmp/kbh-wine-suites.XXXXXX)
+lab= server=
+cleanup() {
+	local status=$?
+	set +e
+	[ -z "$server" ] || { kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; }
+	wine_stop
+	[ -z "$lab" ] || "$work/kbharness" lab down --force "$lab" >/dev/null
+	rm -rf "$work"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+go build -o "$work/kbharness" ./cmd/kbharness
+go build -o "$work/kbh-standin" ./cmd/kbh-standin
+GOOS=windows go build -o "$work/kbh-standin.exe" ./cmd/kbh-standin
+GOOS=windows go test -c -o "$work/kbh-standin.test.exe" ./cmd/kbh-standin
+mkdir -p out
+GOOS=windows go test -c -o out/kbharness-suites.exe ./suites
+phase build
+
+wine_prefix "$work"
+wine_install_standins "$work/kbh-standin.exe"
+wine_settle
+phase wine-prefix
+
+"$work/kbharness" lab up --fixture "$here/lab/wine-namespace.yaml" >"$work/lab.txt"
+lab=$(awk 'NR == 1 && $1 == "lab" { print $2 }' "$work/lab.txt")
+ns=$(awk '$1 == "host" { print $2 }' "$work/lab.txt")
+[ -n "$lab" ] && [ -n "$ns" ] || { cat "$work/lab.txt" >&2; echo "$0: no lab in kbharness lab up's output" >&2; exit 1; }
+sed 's/^/suites.sh: /' "$work/lab.txt" | head -4 >&2
+phase lab
+
+ip netns exec "$ns" "$work/kbh-standin" serve --listen 127.0.0.1:0 --ready "$work/standin.addr" \
+	--log "$out/standin.log" ${inject:+--inject "$inject"} &
+server=$!
+for _ in $(seq 100); do
+	[ -s "$work/standin.addr" ] && break
+	kill -0 "$server" 2>/dev/null || { cat "$out/standin.log" >&2; echo "$0: the stand-in server died" >&2; exit 1; }
+	sleep 0.1
+done
+[ -s "$work/standin.addr" ] || { echo "$0: the stand-in server did not start within 10s" >&2; exit 1; }
+export KBH_STANDIN_ADDR=$(cat "$work/standin.addr") KBH_INTERFACE=lan0
+echo "suites.sh: stand-in server on $KBH_STANDIN_ADDR in $ns${inject:+, injector $inject}; log $out/standin.log" >&2
+phase server
+
+# Wine resolves the four commands to the stand-ins, and they work
+# end to end (their own tests, before the suites rely on them).
+ip netns exec "$ns" "$WINE" "$work/kbh-standin.test.exe" -test.v >"$out/standins.log" 2>&1 || {
+	cat "$out/standins.log"
+	echo "$0: the stand-ins' end-to-end tests failed under Wine (above)" >&2
+	exit 1
+}
+grep -E '^(--- |ok|PASS|FAIL)' "$out/standins.log" | sed 's/^/suites.sh: stand-ins: /' >&2
+phase standins
+
+flags=(-test.v -test.timeout=3h -ginkgo.no-color
+	"-ginkgo.json-report=Z:$out/report.json"
+	"-kb.lab-dir=Z:$here/lab" "-kb.report-dir=Z:$out/reports")
+[ -z "$filter" ] || flags+=("-ginkgo.label-filter=$filter")
+status=0
+# In the background so that INT/TERM reach the trap at once; cleanup's
+# wineserver -k then ends the suite binary.
+ip netns exec "$ns" "$WINE" out/kbharness-suites.exe "${flags[@]}" "${suite_flags[@]}" >"$out/suites.log" 2>&1 &
+wait $! || status=$?
+phase suites
+
+echo
+echo "=== Ginkgo's summary (full output: $out/suites.log)"
+awk '/^Summarizing [0-9]+ Failure/,0' "$out/suites.log"
+grep -E '^(Ran [0-9]+ of [0-9]+ Specs|SUCCESS!|FAIL!)' "$out/suites.log" || true
+if [ -s "$out/report.json" ] && command -v python3 >/dev/null; then
+	echo
+	echo "=== specs (from $out/report.json)"
+	python3 - "$out/report.json" <<'EOF'
+import json, sys
+for suite in json.load(open(sys.argv[1])):
+    for s in suite.get("SpecReports") or []:
+        if s.get("LeafNodeType") != "It":
+            continue
+        name = " ".join(s.get("ContainerHierarchyTexts") or []) + " " + s.get("LeafNodeText", "")
+        why = ((s.get("Failure") or {}).get("Message") or "").strip().splitlines()
+        line = f'{s["State"]:8} {name.strip()}'
+        if s["State"] != "passed" and why:
+            line += "\n           " + why[0][:300]
+        print(line)
+EOF
+fi
+echo
+echo "suites.sh: report $out/report.json; exit status $status"
+exit "$status"
