@@ -8,9 +8,15 @@ package wire
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -68,19 +74,72 @@ type Response struct {
 // within it (netlink and /proc writes only).
 const Timeout = 2 * time.Minute
 
+// ClientPortsEnv overrides ClientPorts: "LO-HI".
+const ClientPortsEnv = "KBH_STANDIN_CLIENT_PORTS"
+
+// ClientPorts is the range the client binds its local port in: below the
+// dynamic port range, which the KB2901197 hammer narrows and fills with
+// TIME_WAIT inside the lab namespace (the client shares that namespace's
+// ports through Wine), so that the stand-ins neither fail for want of an
+// ephemeral port nor show up in the hammer's census. The exchange leaves
+// no TIME_WAIT behind: the client reads the whole response, then closes
+// abortively (SO_LINGER 0), and the server waits for that close.
+var ClientPorts = [2]int{20000, 29999}
+
+func clientPorts() ([2]int, error) {
+	s := os.Getenv(ClientPortsEnv)
+	if s == "" {
+		return ClientPorts, nil
+	}
+	lo, hi, ok := strings.Cut(s, "-")
+	l, err1 := strconv.Atoi(lo)
+	h, err2 := strconv.Atoi(hi)
+	if !ok || err1 != nil || err2 != nil || l < 1 || h > 65535 || l > h {
+		return [2]int{}, fmt.Errorf("%s=%q: want LO-HI within 1-65535", ClientPortsEnv, s)
+	}
+	return [2]int{l, h}, nil
+}
+
+// dial connects to addr from a local port of ClientPorts, trying others
+// while the chosen one is taken.
+func dial(addr string) (net.Conn, error) {
+	ports, err := clientPorts()
+	if err != nil {
+		return nil, err
+	}
+	raddr, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	var last error
+	for range 64 {
+		port := ports[0] + rand.IntN(ports[1]-ports[0]+1)
+		d := net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: raddr.IP, Port: port}}
+		c, err := d.Dial("tcp", addr)
+		if err == nil {
+			return c, nil
+		}
+		last = err
+		if !errors.Is(err, syscall.EADDRINUSE) && !strings.Contains(err.Error(), "bind") {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("no free local port in %d-%d: %w", ports[0], ports[1], last)
+}
+
 // Call sends req to the server at addr and returns its response.
 func Call(addr string, req Request) (Response, error) {
-	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
+	c, err := dial(addr)
 	if err != nil {
 		return Response{}, fmt.Errorf("connecting to the stand-in server %s: %w", addr, err)
 	}
 	defer c.Close()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
 	_ = c.SetDeadline(time.Now().Add(Timeout))
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return Response{}, fmt.Errorf("sending to the stand-in server %s: %w", addr, err)
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		_ = tc.CloseWrite()
 	}
 	var resp Response
 	if err := json.NewDecoder(c).Decode(&resp); err != nil {
@@ -89,17 +148,20 @@ func Call(addr string, req Request) (Response, error) {
 	return resp, nil
 }
 
-// Serve answers one connection: it reads a Request, calls handle and
-// writes the Response.
+// Serve answers one connection: it reads a Request, calls handle, writes
+// the Response and waits for the client to close.
 func Serve(c net.Conn, handle func(Request) Response) error {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(Timeout))
+	dec := json.NewDecoder(io.LimitReader(c, 16<<20))
 	var req Request
-	if err := json.NewDecoder(io.LimitReader(c, 16<<20)).Decode(&req); err != nil {
+	if err := dec.Decode(&req); err != nil {
 		return fmt.Errorf("reading a request from %s: %w", c.RemoteAddr(), err)
 	}
 	if err := json.NewEncoder(c).Encode(handle(req)); err != nil {
 		return fmt.Errorf("answering %s: %w", c.RemoteAddr(), err)
 	}
+	_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _ = io.Copy(io.Discard, c)
 	return nil
 }
