@@ -185,9 +185,15 @@ func windowsCommand(o Op) string {
 	spec := netcfg.RouteSpec{Dst: o.Dst, Gateway: o.Gateway}
 	switch o.Mechanism {
 	case netcfg.RouteExe:
-		argv := routeexe.Add(spec, 0)
+		build := routeexe.AddArgv
 		if o.Kind == DeleteRoute {
-			argv = routeexe.Delete(spec, 0)
+			build = routeexe.DeleteArgv
+		}
+		argv, err := build(spec, 0)
+		if err != nil {
+			// Replay steps are validated; a step route.exe cannot take
+			// stays visible in the script instead of vanishing.
+			return "REM route.exe cannot take this step: " + err.Error()
 		}
 		return strings.Join(argv, " ") + " if %" + ifVar(o.Interface) + "%"
 	case netcfg.PowerShell:

@@ -94,7 +94,7 @@ func (l *Lab) Undo(ctx context.Context) error {
 		return fmt.Errorf("undoing the changes to %s: %w", l.journal.Target(), err)
 	}
 	if !l.owned && !res.Residual.Empty() {
-		return fmt.Errorf("%s not restored to its baseline after undo (- baseline only, + host only):\n%s", l.journal.Target(), res.Residual)
+		return fmt.Errorf("%s not restored to its baseline after undo %s", l.journal.Target(), res.Residual.Explain("the baseline", "the host"))
 	}
 	return nil
 }

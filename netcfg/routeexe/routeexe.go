@@ -45,7 +45,17 @@ func AddArgv(r netcfg.RouteSpec, ifIndex int) ([]string, error) {
 	if r.Metric < 0 || r.Metric > MaxMetric {
 		return nil, fmt.Errorf("route add %s: metric %d: route.exe takes 1..%d (0 leaves it to route.exe)", r.Dst, r.Metric, MaxMetric)
 	}
-	return Add(r, ifIndex), nil
+	argv := []string{"route"}
+	if r.Persistent {
+		argv = append(argv, "-p")
+	}
+	argv = append(argv, "add")
+	argv = append(argv, destination(r.Dst)...)
+	argv = append(argv, gateway(r).String())
+	if r.Metric > 0 {
+		argv = append(argv, "metric", strconv.Itoa(r.Metric))
+	}
+	return appendIf(argv, ifIndex), nil
 }
 
 // DeleteArgv returns the argv that deletes r with route.exe:
@@ -62,7 +72,11 @@ func DeleteArgv(r netcfg.RouteSpec, ifIndex int) ([]string, error) {
 	if err := check(r, ifIndex); err != nil {
 		return nil, fmt.Errorf("route delete: %w", err)
 	}
-	return Delete(r, ifIndex), nil
+	argv := append([]string{"route", "delete"}, destination(r.Dst)...)
+	if r.Gateway.IsValid() {
+		argv = append(argv, r.Gateway.String())
+	}
+	return appendIf(argv, ifIndex), nil
 }
 
 // MaxMetric is the largest METRIC route.exe takes.
@@ -78,33 +92,6 @@ func check(r netcfg.RouteSpec, ifIndex int) error {
 		return fmt.Errorf("%s: interface index %d is negative", r.Dst, ifIndex)
 	}
 	return nil
-}
-
-// Add is AddArgv without the checks, for callers that cannot take an error
-// yet (netcfg/wincmd, internal/explore): it masks Dst the same way but writes
-// any metric > 0 as given, so route.exe itself rejects one above 9999, and
-// an invalid Dst renders as "invalid Prefix". Use AddArgv.
-func Add(r netcfg.RouteSpec, ifIndex int) []string {
-	argv := []string{"route"}
-	if r.Persistent {
-		argv = append(argv, "-p")
-	}
-	argv = append(argv, "add")
-	argv = append(argv, destination(r.Dst)...)
-	argv = append(argv, gateway(r).String())
-	if r.Metric > 0 {
-		argv = append(argv, "metric", strconv.Itoa(r.Metric))
-	}
-	return appendIf(argv, ifIndex)
-}
-
-// Delete is DeleteArgv without the checks (see Add). Use DeleteArgv.
-func Delete(r netcfg.RouteSpec, ifIndex int) []string {
-	argv := append([]string{"route", "delete"}, destination(r.Dst)...)
-	if r.Gateway.IsValid() {
-		argv = append(argv, r.Gateway.String())
-	}
-	return appendIf(argv, ifIndex)
 }
 
 // Print returns the argv of `route print -4` or `route print -6`; any other

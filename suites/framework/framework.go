@@ -207,7 +207,7 @@ func (e *Env) dumpOnFailure() {
 		fmt.Fprintf(&b, "--- now: snapshot failed: %v\n", err)
 	} else {
 		fmt.Fprintf(&b, "--- now:\n%s", now)
-		fmt.Fprintf(&b, "--- diff (start point -> now):\n%s", netcfg.Diff(e.Start, now))
+		fmt.Fprintf(&b, "--- diff %s", netcfg.Diff(e.Start, now).Explain("the start point", "the host now"))
 	}
 	fmt.Fprintf(&b, "--- event timeline:\n%s", e.Timeline)
 	fmt.Fprint(GinkgoWriter, b.String())

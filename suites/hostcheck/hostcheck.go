@@ -59,5 +59,5 @@ func errorIfDiffers(what string, d netcfg.SnapshotDiff) error {
 	if d.Empty() {
 		return nil
 	}
-	return fmt.Errorf("%s differ (- in-process only, + command only):\n%s", what, d)
+	return fmt.Errorf("%s differ %s", what, d.Explain("the in-process view", "the command's view"))
 }
