@@ -21,6 +21,8 @@
 
 WINE=/usr/lib/wine/wine64
 WINESERVER=/usr/lib/wine/wineserver
+# Never touch a prefix (or its wineserver) the caller happens to use.
+unset WINEPREFIX
 
 wine_require_root() {
 	[ "$(id -u)" = 0 ] || { echo "$1: requires root: creates network namespaces" >&2; exit 2; }

@@ -100,7 +100,7 @@ func TestRouteExeReadAfterWrite(t *testing.T) {
 	requireStandins(t)
 	r := netcfg.RouteSpec{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Metric: 5, Persistent: true}
 	ok(t, must(t)(routeexe.AddArgv(r, 0))...)
-	t.Cleanup(func() { run(t, routeexe.Delete(r, 0)...) })
+	t.Cleanup(func() { run(t, must(t)(routeexe.DeleteArgv(r, 0))...) })
 	if !activeRoute(t, r.Dst, r.Gateway) {
 		t.Error("GetIpForwardTable2 does not show the route `route -p add` added")
 	}

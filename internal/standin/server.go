@@ -86,7 +86,13 @@ func (s *Server) Handle(req wire.Request) wire.Response {
 	} else {
 		fmt.Fprintf(s.log, "kbh-standin: the client could not read PersistentRoutes: %s\n", req.RegistryErr)
 	}
-	fmt.Fprintf(s.log, "%s %s %s -> exit %d (%s)%s\n", start.Format("15:04:05.000"), req.Command, quoteArgs(req.Args), c.exit,
+	args := quoteArgs(req.Args)
+	if req.Command == wire.PowerShell {
+		if script, err := powershellScript(req.Args); err == nil {
+			args = fmt.Sprintf("[script] %s", script)
+		}
+	}
+	fmt.Fprintf(s.log, "%s %s %s -> exit %d (%s)%s\n", start.Format("15:04:05.000"), req.Command, args, c.exit,
 		time.Since(start).Round(time.Millisecond), logTail(c))
 	return resp
 }

@@ -42,7 +42,7 @@ func TestRouteExeAddPrintDelete(t *testing.T) {
 	k := newFakeKernel()
 	c := newClient(t, k)
 
-	out := c.ok(routeexe.Add(defaultV4, 0)...)
+	out := c.ok(must(routeexe.AddArgv(defaultV4, 0))...)
 	if strings.TrimSpace(out) != "OK!" {
 		t.Errorf("route -p add printed %q, want \" OK!\"", out)
 	}
@@ -139,7 +139,7 @@ func TestRouteExeRejectsWhatRouteExeRejects(t *testing.T) {
 func TestRouteExeIPv6(t *testing.T) {
 	k := newFakeKernel()
 	c := newClient(t, k)
-	c.ok(routeexe.Add(defaultV6, 2)...)
+	c.ok(must(routeexe.AddArgv(defaultV6, 2))...)
 	if _, ok := activeRoute(k, "::/0", "2001:db8::1"); !ok {
 		t.Fatal("route -p add ::/0: no active route")
 	}
@@ -448,7 +448,7 @@ func TestInjectedSecondaryIPRouteLoss(t *testing.T) {
 				inject = []string{InjectSecondaryIPRouteLoss}
 			}
 			c := newClient(t, k, inject...)
-			c.ok(routeexe.Add(defaultV4, 0)...)
+			c.ok(must(routeexe.AddArgv(defaultV4, 0))...)
 			a := netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.21/24"), Interface: "lan0"}
 			if tc.address != nil {
 				c.ok(pwsh.EncodedArgv(must(pwsh.NewNetIPAddress(a, pwsh.BothStores)))...)
