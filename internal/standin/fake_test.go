@@ -45,6 +45,7 @@ func newFakeKernel() *fakeKernel {
 			k.sysctl[fam+"/neigh/"+l.Name+"/base_reachable_time_ms"] = "30000"
 			k.sysctl[fam+"/neigh/"+l.Name+"/retrans_time_ms"] = "1000"
 		}
+		k.sysctl["ipv4/conf/"+l.Name+"/promote_secondaries"] = "0"
 		k.sysctl["ipv6/conf/"+l.Name+"/dad_transmits"] = "1"
 		k.sysctl["ipv6/conf/"+l.Name+"/hop_limit"] = "64"
 		k.sysctl["ipv6/conf/"+l.Name+"/disable_ipv6"] = "0"

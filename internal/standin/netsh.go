@@ -439,13 +439,8 @@ func (c *cmd) netshDeleteAddress(fam int, p netshParams) {
 		return
 	}
 	if inKernel {
-		if err := c.s.k.DelAddr(active); err != nil {
+		if err := c.deleteAddress(active); err != nil {
 			c.netshError(err)
-			return
-		}
-		c.changed()
-		if err := c.addressDeleted(l.Index); err != nil {
-			c.internal(err)
 			return
 		}
 	}

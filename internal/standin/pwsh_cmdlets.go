@@ -645,14 +645,10 @@ func (r *psRun) removeNetIPAddress(name string, p map[string]psBound, _ []psObje
 				if !addressMatches(q, bits, addressObject(v, a, "active")) {
 					continue
 				}
-				if err := r.c.s.k.DelAddr(a); err != nil && !errors.Is(err, ErrNotFound) {
+				if err := r.c.deleteAddress(a); err != nil && !errors.Is(err, ErrNotFound) {
 					return nil, err
 				}
 				removed++
-				r.c.changed()
-				if err := r.c.addressDeleted(a.Index); err != nil {
-					return nil, err
-				}
 			}
 		}
 	} else {

@@ -325,6 +325,31 @@ func (v *view) activeRoutes() []Route {
 	return out
 }
 
+// deleteAddress deletes one address with Windows' semantics: the others
+// stay. Linux deletes every secondary IPv4 address of a subnet with its
+// primary unless net.ipv4.conf.<if>.promote_secondaries is set, so it is
+// set first.
+func (c *cmd) deleteAddress(a Addr) error {
+	if a.Prefix.Addr().Is4() {
+		v, err := c.view()
+		if err != nil {
+			return err
+		}
+		l, ok := v.linkByIndex(a.Index)
+		if !ok {
+			return fmt.Errorf("interface %d: %w", a.Index, ErrNotFound)
+		}
+		if err := c.s.k.SetSysctl("ipv4/conf/"+l.Name+"/promote_secondaries", "1"); err != nil {
+			return err
+		}
+	}
+	if err := c.s.k.DelAddr(a); err != nil {
+		return err
+	}
+	c.changed()
+	return c.addressDeleted(a.Index)
+}
+
 // addressDeleted runs the injected secondary-ip-route-loss defect, if on:
 // an address left interface idx, so the persistent routes on idx go from
 // both stores.

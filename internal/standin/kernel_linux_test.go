@@ -1,0 +1,74 @@
+package standin
+
+import (
+	"errors"
+	"net/netip"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/netsh"
+	"github.com/kbharness/kbharness/netcfg/pwsh"
+)
+
+// The Linux kernel behind the stand-ins, and Windows semantics over it.
+
+func TestKernelErrorsAreSentinels(t *testing.T) {
+	n := newTestNS(t)
+	links, err := n.k.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := 0
+	for _, l := range links {
+		if l.Name == "lan0" {
+			idx = l.Index
+		}
+	}
+	r := Route{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Index: idx, Metric: 7}
+	if err := n.k.AddRoute(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.k.AddRoute(r); !errors.Is(err, ErrExists) {
+		t.Errorf("adding a route twice: %v, want ErrExists", err)
+	}
+	if err := n.k.DelRoute(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.k.DelRoute(r); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting a missing route: %v, want ErrNotFound", err)
+	}
+	a := Addr{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Index: idx}
+	if err := n.k.AddAddr(a); !errors.Is(err, ErrExists) {
+		t.Errorf("adding an address twice: %v, want ErrExists", err)
+	}
+	if err := n.k.DelAddr(Addr{Prefix: netip.MustParsePrefix("192.0.2.99/24"), Index: idx}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("deleting a missing address: %v, want ErrNotFound", err)
+	}
+}
+
+// TestDeletingAnAddressKeepsTheOthers: on Windows, deleting an address
+// deletes that address; Linux would take every secondary of the subnet
+// with a primary unless promote_secondaries is set.
+func TestDeletingAnAddressKeepsTheOthers(t *testing.T) {
+	for _, by := range []string{"netsh", "powershell"} {
+		t.Run(by, func(t *testing.T) {
+			n := newTestNS(t)
+			c := newClient(t, n.k)
+			primary := netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Interface: "lan0"}
+			if by == "netsh" {
+				c.ok(must(netsh.DeleteAddress(primary))...)
+			} else {
+				c.ok(pwsh.EncodedArgv(must(pwsh.RemoveNetIPAddress(primary, pwsh.BothStores)))...)
+			}
+			out, err := exec.Command("ip", "-n", n.name, "-4", "-o", "addr", "show", "dev", "lan0").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(out), "192.0.2.20/") || !strings.Contains(string(out), "192.0.2.21/24") {
+				t.Errorf("after deleting 192.0.2.20 by %s, lan0 has:\n%s\nwant 192.0.2.21/24 alone", by, out)
+			}
+		})
+	}
+}
