@@ -21,6 +21,10 @@
 //     /proc/sys/net (dynamic port range, forwarding), so what Wine's
 //     iphlpapi reads afterwards (GetIpForwardTable2, GetAdaptersAddresses,
 //     GetUnicastIpAddressTable) is the change: read-after-write is real;
+//   - deleting an address deletes that address only, as on Windows: the
+//     server sets net.ipv4.conf.<if>.promote_secondaries first, since Linux
+//     would otherwise take every secondary address of the subnet with its
+//     primary;
 //   - the persistent store, which the kernel does not have, is the
 //     server's: route -p add, netsh store=persistent (the default) and
 //     New-NetRoute/New-NetIPAddress without -PolicyStore write both stores,
@@ -63,10 +67,6 @@
 //     which Win32 error, hence which text, route.exe and netsh print for a
 //     duplicate, a missing route or an unknown interface; PowerShell's CIM
 //     error texts, taken from captures; "Ok." after netsh changes);
-//   - deleting an address deletes that address only, as on Windows: the
-//     server sets net.ipv4.conf.<if>.promote_secondaries first, since Linux
-//     would otherwise take every secondary address of the subnet with its
-//     primary;
 //   - Windows' own route logic is Linux's here: interface metrics (none:
 //     every interface metric is 0, route print's metric is the route's),
 //     automatic metrics, route selection, which host and broadcast routes
