@@ -69,15 +69,18 @@
 //     error texts, taken from captures; "Ok." after netsh changes);
 //   - Windows' own route logic is Linux's here: interface metrics (none:
 //     every interface metric is 0, route print's metric is the route's),
-//     automatic metrics, route selection, which host and broadcast routes
-//     exist, what happens to routes when an address goes (the subject of
-//     two of the KB articles!), DAD, lifetimes;
+//     automatic metrics, route selection, which routes may coexist (Linux
+//     refuses a second IPv4 route to a destination with the same metric,
+//     whatever its gateway), which host and broadcast routes exist, what
+//     happens to routes when an address goes (the subject of two of the KB
+//     articles!), DAD, lifetimes;
 //   - the persistent store is never applied at a boot, there is none; it
 //     is seeded once from the registry at the first command and kept by the
 //     server afterwards (a registry value written behind its back after that
 //     is overwritten);
 //   - one TCP dynamic port range serves TCP and UDP, IPv4 and IPv6 (Linux's
-//     ip_local_port_range); multicastforwarding= is remembered, not applied
+//     ip_local_port_range; KB929851: Windows keeps one per transport and IP
+//     version); multicastforwarding= is remembered, not applied
 //     (Linux has no such switch); the event log is always empty;
 //   - localized output: the stand-ins print English only;
 //   - Windows bugs: by construction none, unless injected.
