@@ -90,7 +90,7 @@ trap 'exit 130' INT TERM
 
 go build -o "$work/kbharness" ./cmd/kbharness
 go build -o "$work/kbh-standin" ./cmd/kbh-standin
-GOOS=windows go build -o "$work/kbh-standin.exe" ./cmd/kbh-standin
+GOOS=windows go build -ldflags="-s -w" -o "$work/kbh-standin.exe" ./cmd/kbh-standin
 GOOS=windows go test -c -o "$work/kbh-standin.test.exe" ./cmd/kbh-standin
 mkdir -p out
 GOOS=windows go test -c -o out/kbharness-suites.exe ./suites
