@@ -180,7 +180,7 @@ func TestWevtutilAndRejections(t *testing.T) {
 		t.Errorf("wevtutil qe System: %v, %q; want no events", err, out)
 	}
 	out2, err := run(t, "netsh", "interface", "ipv4", "show", "joins")
-	if err == nil || !strings.Contains(out2, "kbh-standin: not implemented") {
+	if err == nil || !strings.Contains(out2, "kbh-standin: unsupported") {
 		t.Errorf("an unimplemented netsh command: %v, %q", err, out2)
 	}
 	k, err := registry.OpenKey(registry.LOCAL_MACHINE, persistentRoutesKey, registry.QUERY_VALUE)

@@ -41,7 +41,7 @@
 //     Destination" and its metric range 1 to 9999, KB929851's limits of the
 //     dynamic port range, the NetTCPIP cmdlets' store rules, PowerShell's
 //     parameter binding errors;
-//   - anything else is rejected loudly: "kbh-standin: not implemented: ..."
+//   - anything else is rejected loudly: "kbh-standin: unsupported: ..."
 //     on stderr and exit status 1, never an answer that looks like Windows'.
 //
 // Interfaces: Wine's iphlpapi numbers and names interfaces after the Linux

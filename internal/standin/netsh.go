@@ -26,9 +26,9 @@ import (
 //	set global multicastforwarding=, show global,
 //	set interface forwarding=.
 //
-// Every other command or parameter netsh has is rejected as not
-// implemented; a word netsh does not have gets netsh's own "The following
-// command was not found".
+// Every other command or parameter netsh has is rejected as unsupported;
+// a word netsh does not have gets netsh's own "The following command was
+// not found".
 
 // netsh texts. notFound and syntax are netsh's own. badInterface is the
 // Win32 message of ERROR_INVALID_NAME, which netsh prints for an interface

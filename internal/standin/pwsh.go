@@ -43,14 +43,14 @@ type psError struct {
 
 func (e *psError) Error() string { return e.cmdlet + " : " + e.msg }
 
-// errNotImplemented carries a not-implemented rejection through the
+// errUnsupported carries an unsupported-command rejection through the
 // evaluation; it always ends the script.
-type errNotImplemented struct{ what string }
+type errUnsupported struct{ what string }
 
-func (e *errNotImplemented) Error() string { return e.what }
+func (e *errUnsupported) Error() string { return e.what }
 
-func notImplemented(format string, args ...any) error {
-	return &errNotImplemented{what: fmt.Sprintf(format, args...)}
+func unsupportedf(format string, args ...any) error {
+	return &errUnsupported{what: fmt.Sprintf(format, args...)}
 }
 
 func (c *cmd) powershell(args []string) {
@@ -134,7 +134,7 @@ func (r *psRun) run(stmts []psStatement) int {
 		}
 		objs, err := r.pipeline(st.pipe, nil)
 		if err != nil {
-			var ni *errNotImplemented
+			var ni *errUnsupported
 			if errors.As(err, &ni) {
 				r.c.unsupported("powershell: %s", ni.what)
 				return 1
@@ -188,7 +188,7 @@ func (r *psRun) pipeline(p psPipeline, input []psObject) ([]psObject, error) {
 		var err error
 		if el.cmd == nil {
 			if i > 0 {
-				return nil, notImplemented("a parenthesized expression inside a pipeline")
+				return nil, unsupportedf("a parenthesized expression inside a pipeline")
 			}
 			objs, err = r.pipeline(el.sub, nil)
 			if err != nil {
@@ -215,7 +215,7 @@ func memberOf(objs []psObject, member string) ([]psObject, error) {
 	for _, o := range objs {
 		v, ok := o.get(member)
 		if !ok {
-			return nil, notImplemented("property %s of %s", member, o.typeName)
+			return nil, unsupportedf("property %s of %s", member, o.typeName)
 		}
 		out = append(out, psObject{typeName: "System.String", scalar: v})
 	}
@@ -252,10 +252,10 @@ var commonParams = []psParamSpec{{"ErrorAction", "string"}, {"WarningAction", "s
 func (r *psRun) invoke(c *psCommand, input []psObject, piped bool) ([]psObject, error) {
 	name, def, ok := findCmdlet(c.name)
 	if !ok {
-		return nil, notImplemented("cmdlet %s (the stand-in implements %s)", c.name, strings.Join(cmdletNames(), ", "))
+		return nil, unsupportedf("cmdlet %s (the stand-in implements %s)", c.name, strings.Join(cmdletNames(), ", "))
 	}
 	if piped && !def.acceptsPipe {
-		return nil, notImplemented("piping into %s", name)
+		return nil, unsupportedf("piping into %s", name)
 	}
 	bound, err := r.bind(name, def, c.args)
 	if err != nil {
@@ -266,7 +266,7 @@ func (r *psRun) invoke(c *psCommand, input []psObject, piped bool) ([]psObject, 
 			continue
 		}
 		if p == "WhatIf" || (!slices.Contains(def.impl, p) && !slices.Contains([]string{"ErrorAction", "Confirm"}, p)) {
-			return nil, notImplemented("%s -%s (the stand-in implements %s)", name, p, strings.Join(def.impl, ", "))
+			return nil, unsupportedf("%s -%s (the stand-in implements %s)", name, p, strings.Join(def.impl, ", "))
 		}
 	}
 	return def.run(r, name, bound, input)
@@ -329,7 +329,7 @@ func (r *psRun) bind(cmdlet string, def psCmdlet, args []psArg) (map[string]psBo
 	}
 	if ea, ok := bound["ErrorAction"]; ok {
 		if _, err := actionPreference(ea.str()); err != nil {
-			return nil, notImplemented("%s -ErrorAction %s", cmdlet, ea.str())
+			return nil, unsupportedf("%s -ErrorAction %s", cmdlet, ea.str())
 		}
 	}
 	return bound, nil
@@ -402,7 +402,7 @@ func requireConfirmOff(name string, p map[string]psBound) error {
 	if b, ok := p["Confirm"]; ok && b.v.kind == vBool && !b.v.b {
 		return nil
 	}
-	return notImplemented("%s without -Confirm:$false (it would ask for confirmation)", name)
+	return unsupportedf("%s without -Confirm:$false (it would ask for confirmation)", name)
 }
 
 // policyStore reads -PolicyStore: "" (absent), "active" or "persistent".
@@ -417,7 +417,7 @@ func policyStore(p map[string]psBound) (string, error) {
 	case "persistentstore":
 		return "persistent", nil
 	}
-	return "", notImplemented("-PolicyStore %s (a Group Policy store)", b.str())
+	return "", unsupportedf("-PolicyStore %s (a Group Policy store)", b.str())
 }
 
 // resolveInterface reads -InterfaceAlias or -InterfaceIndex.

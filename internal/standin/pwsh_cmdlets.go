@@ -239,11 +239,11 @@ func findCmdlet(name string) (string, psCmdlet, bool) {
 func (r *psRun) getCommand(name string, p map[string]psBound, _ []psObject) ([]psObject, error) {
 	b, ok := p["Name"]
 	if !ok || b.v.kind == vList {
-		return nil, notImplemented("Get-Command without exactly one -Name")
+		return nil, unsupportedf("Get-Command without exactly one -Name")
 	}
 	n, _, ok := findCmdlet(b.str())
 	if !ok {
-		return nil, notImplemented("Get-Command %s: the stand-in knows only %s", b.str(), strings.Join(cmdletNames(), ", "))
+		return nil, unsupportedf("Get-Command %s: the stand-in knows only %s", b.str(), strings.Join(cmdletNames(), ", "))
 	}
 	source := "NetTCPIP"
 	if !strings.Contains(n, "Net") {
@@ -396,7 +396,7 @@ func (r *psRun) newNetRoute(name string, p map[string]psBound, _ []psObject) ([]
 		return nil, err
 	}
 	if store == "persistent" {
-		return nil, notImplemented("New-NetRoute -PolicyStore PersistentStore (its reference page: \"PersistentStore. Cannot be used.\")")
+		return nil, unsupportedf("New-NetRoute -PolicyStore PersistentStore (its reference page: \"PersistentStore. Cannot be used.\")")
 	}
 	v, err := r.c.view()
 	if err != nil {
@@ -404,7 +404,7 @@ func (r *psRun) newNetRoute(name string, p map[string]psBound, _ []psObject) ([]
 	}
 	l, perr, ok := r.resolveInterface(name, v, p)
 	if !ok {
-		return nil, notImplemented("New-NetRoute without -InterfaceAlias or -InterfaceIndex")
+		return nil, unsupportedf("New-NetRoute without -InterfaceAlias or -InterfaceIndex")
 	}
 	if perr != nil {
 		return nil, r.failed(perr, p)
@@ -566,7 +566,7 @@ func (r *psRun) newNetIPAddress(name string, p map[string]psBound, _ []psObject)
 		return nil, err
 	}
 	if store == "persistent" {
-		return nil, notImplemented("New-NetIPAddress -PolicyStore PersistentStore (its reference page: \"Specify ActiveStore only.\")")
+		return nil, unsupportedf("New-NetIPAddress -PolicyStore PersistentStore (its reference page: \"Specify ActiveStore only.\")")
 	}
 	v, err := r.c.view()
 	if err != nil {
@@ -574,7 +574,7 @@ func (r *psRun) newNetIPAddress(name string, p map[string]psBound, _ []psObject)
 	}
 	l, perr, ok := r.resolveInterface(name, v, p)
 	if !ok {
-		return nil, notImplemented("New-NetIPAddress without -InterfaceAlias or -InterfaceIndex")
+		return nil, unsupportedf("New-NetIPAddress without -InterfaceAlias or -InterfaceIndex")
 	}
 	if perr != nil {
 		return nil, r.failed(perr, p)
@@ -586,7 +586,7 @@ func (r *psRun) newNetIPAddress(name string, p map[string]psBound, _ []psObject)
 	}
 	pl, ok := p["PrefixLength"]
 	if !ok {
-		return nil, notImplemented("New-NetIPAddress without -PrefixLength")
+		return nil, unsupportedf("New-NetIPAddress without -PrefixLength")
 	}
 	bits, _ := strconv.Atoi(pl.str())
 	if bits > ip.BitLen() {
@@ -668,7 +668,7 @@ func (r *psRun) removeNetIPAddress(name string, p map[string]psBound, _ []psObje
 func (r *psRun) selectObject(_ string, p map[string]psBound, input []psObject) ([]psObject, error) {
 	b, ok := p["Property"]
 	if !ok {
-		return nil, notImplemented("Select-Object without -Property")
+		return nil, unsupportedf("Select-Object without -Property")
 	}
 	items := []psValue{b.v}
 	if b.v.kind == vList {
@@ -682,13 +682,13 @@ func (r *psRun) selectObject(_ string, p map[string]psBound, input []psObject) (
 			case vString, vBare:
 				val, ok := o.get(it.s)
 				if !ok {
-					return nil, notImplemented("property %s of %s", it.s, o.typeName)
+					return nil, unsupportedf("property %s of %s", it.s, o.typeName)
 				}
 				sel.props = append(sel.props, psProp{it.s, val})
 			case vCalc:
 				val, ok := o.get(it.calc.prop)
 				if !ok {
-					return nil, notImplemented("property %s of %s", it.calc.prop, o.typeName)
+					return nil, unsupportedf("property %s of %s", it.calc.prop, o.typeName)
 				}
 				cv, err := cast(val, it.calc.cast)
 				if err != nil {
@@ -696,7 +696,7 @@ func (r *psRun) selectObject(_ string, p map[string]psBound, input []psObject) (
 				}
 				sel.props = append(sel.props, psProp{it.calc.name, cv})
 			default:
-				return nil, notImplemented("a Select-Object property that is not a name or @{n=;e=}")
+				return nil, unsupportedf("a Select-Object property that is not a name or @{n=;e=}")
 			}
 		}
 		out = append(out, sel)
@@ -737,7 +737,7 @@ func cast(v any, to string) (any, error) {
 		}
 		return fmt.Sprint(v), nil
 	}
-	return nil, notImplemented("[%s]%v", to, v)
+	return nil, unsupportedf("[%s]%v", to, v)
 }
 
 func (r *psRun) convertToJSON(_ string, p map[string]psBound, input []psObject) ([]psObject, error) {
@@ -748,7 +748,7 @@ func (r *psRun) convertToJSON(_ string, p map[string]psBound, input []psObject) 
 	var doc any
 	if b, ok := p["InputObject"]; ok {
 		if len(input) > 0 {
-			return nil, notImplemented("ConvertTo-Json with both -InputObject and pipeline input")
+			return nil, unsupportedf("ConvertTo-Json with both -InputObject and pipeline input")
 		}
 		switch b.v.kind {
 		case vArray:
@@ -763,7 +763,7 @@ func (r *psRun) convertToJSON(_ string, p map[string]psBound, input []psObject) 
 		case vString, vBare:
 			doc = b.v.s
 		default:
-			return nil, notImplemented("ConvertTo-Json -InputObject of this kind")
+			return nil, unsupportedf("ConvertTo-Json -InputObject of this kind")
 		}
 	} else {
 		switch len(input) {

@@ -21,8 +21,8 @@ import (
 // Strings are single-quoted (with '' and the typographic single quotes),
 // or double-quoted without expansion. Anything else - variables other than
 // $true/$false/$null, script blocks outside a calculated property,
-// expansion, operators - is a parse error the stand-in reports as not
-// implemented.
+// expansion, operators - is a parse error the stand-in rejects as
+// unsupported.
 
 type psStatement struct {
 	assignVar string // "ErrorActionPreference" for `$ErrorActionPreference = ...`

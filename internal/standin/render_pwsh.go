@@ -61,7 +61,7 @@ func renderJSON(v any, compress bool, depth int) (string, error) {
 	case nil:
 		return "null", nil
 	}
-	return "", notImplemented("ConvertTo-Json of a %T value", v)
+	return "", unsupportedf("ConvertTo-Json of a %T value", v)
 }
 
 // jsonString escapes like PowerShell 5.1's serializer, which also escapes

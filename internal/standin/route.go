@@ -17,7 +17,7 @@ import (
 // Implemented: print [-4|-6]; [-p] add; delete. -p "when used with the add
 // command ... the route is added to the registry"; it is "ignored for all
 // other commands, which always affect the appropriate persistent routes":
-// delete removes from both stores. Not implemented (rejected): -f, change,
+// delete removes from both stores. Rejected as unsupported: -f, change,
 // print with a destination pattern, delete with wildcards.
 
 // Texts route.exe prints. maskInvalid is documented in `route /?`

@@ -154,7 +154,7 @@ func (c *cmd) fail(format string, args ...any) {
 // stderr with exit status 1, so that no caller mistakes it for Windows'
 // answer.
 func (c *cmd) unsupported(format string, args ...any) {
-	c.eprintf("kbh-standin: not implemented: "+format+"\n", args...)
+	c.eprintf("kbh-standin: unsupported: "+format+"\n", args...)
 	c.exit = 1
 }
 

@@ -130,7 +130,7 @@ func TestRouteExeRejectsWhatRouteExeRejects(t *testing.T) {
 		t.Errorf("adding a route twice: %+v", r)
 	}
 	for _, argv := range [][]string{{"route", "-f"}, {"route", "change", "0.0.0.0", "mask", "0.0.0.0", "192.0.2.1"}, {"route", "print", "192*"}} {
-		if r := c.run(argv...); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: not implemented") {
+		if r := c.run(argv...); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: unsupported") {
 			t.Errorf("%q: %+v; want a loud rejection", argv, r)
 		}
 	}
@@ -245,7 +245,7 @@ func TestNetshCommandWords(t *testing.T) {
 		{"netsh", "interface", "ipv4", "set", "global", "icmpredirects=disabled"},
 		{"netsh", "interface", "ipv4", "set", "dynamicport", "udp", "start=50000", "num=1000"},
 	} {
-		if r := c.run(argv...); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: not implemented") {
+		if r := c.run(argv...); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: unsupported") {
 			t.Errorf("%q: %+v; want a loud rejection", argv, r)
 		}
 	}
@@ -369,12 +369,12 @@ func TestPowerShellRejects(t *testing.T) {
 		{"$ErrorActionPreference = 'Stop'; Remove-NetRoute -DestinationPrefix '203.0.113.0/24' -InterfaceAlias 'lan0' -Confirm:$false",
 			"Remove-NetRoute : No matching MSFT_NetRoute objects found"},
 		{"New-NetRoute -Bogus 1", "A parameter cannot be found that matches parameter name 'Bogus'."},
-		{"New-NetRoute -DestinationPrefix '203.0.113.0/24' -InterfaceAlias lan0 -PolicyStore PersistentStore", "kbh-standin: not implemented"},
-		{"Set-NetRoute -DestinationPrefix '0.0.0.0/0' -RouteMetric 3", "kbh-standin: not implemented"},
-		{"Get-NetRoute | Select-Object DestinationPrefix", "kbh-standin: not implemented"},
-		{"Remove-NetRoute -DestinationPrefix '0.0.0.0/0'", "kbh-standin: not implemented"},
-		{"$x = 1", "kbh-standin: not implemented"},
-		{"Get-NetRoute | Where-Object { $_.RouteMetric -gt 5 }", "kbh-standin: not implemented"},
+		{"New-NetRoute -DestinationPrefix '203.0.113.0/24' -InterfaceAlias lan0 -PolicyStore PersistentStore", "kbh-standin: unsupported"},
+		{"Set-NetRoute -DestinationPrefix '0.0.0.0/0' -RouteMetric 3", "kbh-standin: unsupported"},
+		{"Get-NetRoute | Select-Object DestinationPrefix", "kbh-standin: unsupported"},
+		{"Remove-NetRoute -DestinationPrefix '0.0.0.0/0'", "kbh-standin: unsupported"},
+		{"$x = 1", "kbh-standin: unsupported"},
+		{"Get-NetRoute | Where-Object { $_.RouteMetric -gt 5 }", "kbh-standin: unsupported"},
 	} {
 		r := c.run(pwsh.EncodedArgv(tc.script)...)
 		if r.exit == 0 || !strings.Contains(r.stderr, tc.stderr) {
@@ -407,7 +407,7 @@ func TestWevtutilQueries(t *testing.T) {
 	if r := c.run("wevtutil", "qe", "System", "/q:*[System[(EventID=1]]"); r.exit == 0 || !strings.Contains(r.stderr, "The specified query is invalid.") {
 		t.Errorf("a malformed query: %+v", r)
 	}
-	if r := c.run("wevtutil", "el"); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: not implemented") {
+	if r := c.run("wevtutil", "el"); r.exit == 0 || !strings.Contains(r.stderr, "kbh-standin: unsupported") {
 		t.Errorf("wevtutil el: %+v", r)
 	}
 }
