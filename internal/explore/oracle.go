@@ -257,15 +257,23 @@ type Baseline struct {
 
 // NewBaseline learns the delta of every element of universe on h, which
 // must be at its start point: it applies each element alone (addresses by
-// the first of its dialect's address mechanisms h has, routes likewise),
+// addrBy, routes by routeBy: the spec's own mechanisms, since what a host
+// records can depend on the mechanism, e.g. a persistent route's metric on
+// Windows; "" picks the first of the dialect's mechanisms h has),
 // takes a snapshot, undoes it and checks h is back. h should be the lab's
 // journaled host, so that a run killed while learning is undone too.
 // Expect fails for an element outside universe: it cannot be learned once
 // the host has left its start point.
-func NewBaseline(ctx context.Context, h netcfg.Host, universe []Element) (*Baseline, error) {
-	addrBy, routeBy, err := referenceMechanisms(h.Capabilities())
+func NewBaseline(ctx context.Context, h netcfg.Host, universe []Element, addrBy, routeBy netcfg.Mechanism) (*Baseline, error) {
+	firstAddr, firstRoute, err := referenceMechanisms(h.Capabilities())
 	if err != nil {
 		return nil, fmt.Errorf("learning the baseline reference of %s: %w", h.Name(), err)
+	}
+	if addrBy == "" {
+		addrBy = firstAddr
+	}
+	if routeBy == "" {
+		routeBy = firstRoute
 	}
 	w, err := watch(ctx, h, nil)
 	if err != nil {

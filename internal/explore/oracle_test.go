@@ -102,7 +102,7 @@ func TestBaselineReferenceCatchesDefects(t *testing.T) {
 
 	h := newFakeHost()
 	start, _ := h.Snapshot(ctx)
-	ref, err := NewBaseline(ctx, h, []Element{routeAlone, extraAddr})
+	ref, err := NewBaseline(ctx, h, []Element{routeAlone, extraAddr}, "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestBaselineLearningNeedsTheHostBack(t *testing.T) {
 	// The host's own static route goes when the learned address is undone.
 	h.AddRoute(ctx, netcfg.Netlink, netcfg.RouteSpec{Dst: netip.MustParsePrefix("198.51.100.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Interface: "lan0", Persistent: true})
 	extra := netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2.21/24"), Interface: "lan0"}
-	_, err := NewBaseline(ctx, h, []Element{{Address: &extra}})
+	_, err := NewBaseline(ctx, h, []Element{{Address: &extra}}, "", "")
 	if err == nil || !strings.Contains(err.Error(), "- 198.51.100.0/24 via 192.0.2.1 dev lan0 proto static metric 0") {
 		t.Fatalf("learning on a host that lost its route: %v", err)
 	}

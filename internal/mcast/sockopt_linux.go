@@ -11,3 +11,6 @@ func shareMulticastPort(fd uintptr) error {
 	}
 	return unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_MULTICAST_ALL, 0)
 }
+
+// unsupportedSocket returns err: Linux supports every option used here.
+func unsupportedSocket(err error) error { return err }

@@ -41,7 +41,7 @@ func NewSender(do Do, ifname string, ttl int) (*Sender, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening multicast sender on %s: %w", ifname, err)
+		return nil, fmt.Errorf("opening multicast sender on %s: %w", ifname, unsupportedSocket(err))
 	}
 	return s, nil
 }
@@ -89,7 +89,7 @@ func NewReceiver(do Do, ifname string, port uint16) (*Receiver, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("opening multicast receiver on %s port %d: %w", ifname, port, err)
+		return nil, fmt.Errorf("opening multicast receiver on %s port %d: %w", ifname, port, unsupportedSocket(err))
 	}
 	return r, nil
 }

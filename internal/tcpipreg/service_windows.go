@@ -3,12 +3,15 @@
 package tcpipreg
 
 import (
+	"errors"
 	"fmt"
 
+	"golang.org/x/sys/windows"
 	"golang.org/x/sys/windows/registry"
 	"golang.org/x/sys/windows/svc"
 	"golang.org/x/sys/windows/svc/mgr"
 
+	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/winreg"
 )
 
@@ -28,6 +31,10 @@ func Open(name string) (Controller, func() error, error) {
 	s, err := m.OpenService(name)
 	if err != nil {
 		m.Disconnect()
+		if errors.Is(err, windows.ERROR_SERVICE_DOES_NOT_EXIST) {
+			// Windows before Vista, Server Core images without it, Wine.
+			return nil, nil, netcfg.Unsupported("service "+name, fmt.Sprintf("OpenService: %v", err))
+		}
 		return nil, nil, fmt.Errorf("opening service %s: %w", name, err)
 	}
 	c := &scm{m: m, s: s}

@@ -110,3 +110,16 @@ func TestChangesBetweenPolls(t *testing.T) {
 		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+func TestOnLinkInterface(t *testing.T) {
+	addrs := []netcfg.Address{
+		{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Interface: "Ethernet 2"},
+		{Prefix: netip.MustParsePrefix("192.0.2.130/25"), Interface: "Ethernet 3"},
+		{Prefix: netip.MustParsePrefix("198.51.100.20/24"), Interface: "Ethernet 4"},
+	}
+	for gw, want := range map[string]string{"192.0.2.1": "Ethernet 2", "192.0.2.129": "Ethernet 3", "198.51.100.1": "Ethernet 4", "203.0.113.1": ""} {
+		if got := onLinkInterface(addrs, netip.MustParseAddr(gw)); got != want {
+			t.Errorf("onLinkInterface(%s) = %q, want %q", gw, got, want)
+		}
+	}
+}

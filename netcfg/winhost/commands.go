@@ -13,6 +13,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
@@ -248,4 +249,17 @@ func CheckPersistentStore(ctx context.Context, r netcfg.Runner, s *netcfg.Snapsh
 		}
 	}
 	return winreg.CrossCheck(registry, printed), nil
+}
+
+// onLinkInterface names the interface with the longest on-link prefix that
+// holds gw: where Windows installs a persistent route (whose registry value
+// names no interface) at boot. "" if no address's prefix holds it.
+func onLinkInterface(addrs []netcfg.Address, gw netip.Addr) string {
+	best, bits := "", -1
+	for _, a := range addrs {
+		if a.Prefix.Bits() > bits && a.Prefix.Masked().Contains(gw) {
+			best, bits = a.Interface, a.Prefix.Bits()
+		}
+	}
+	return best
 }

@@ -66,7 +66,7 @@ func (h *windowsHost) Capabilities() netcfg.Capabilities {
 		Dialect:         netcfg.DialectWindows,
 		PersistentStore: h.probe.persistent == nil,
 		Events:          h.probe.events == nil,
-		IPv6:            true,
+		IPv6:            h.probe.ipv6,
 	}
 	for _, m := range mechanismOrder {
 		if err := h.probe.mechanisms[m]; err != nil {
@@ -136,7 +136,10 @@ func (h *windowsHost) Snapshot(ctx context.Context) (*netcfg.Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("taking snapshot: %w", err)
 		}
-		s.Routes = append(s.Routes, persistent...)
+		for _, r := range persistent {
+			r.Interface = onLinkInterface(s.Addresses, r.Gateway)
+			s.Routes = append(s.Routes, r)
+		}
 	}
 	return s, nil
 }

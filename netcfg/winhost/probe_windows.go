@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/windows"
+	"golang.zx2c4.com/wireguard/windows/tunnel/winipcfg"
 
 	"github.com/kbharness/kbharness/netcfg/internal/iphlpapi"
 )
@@ -34,6 +35,7 @@ type probe struct {
 	snapshot   error
 	events     error
 	persistent error
+	ipv6       bool // GetIpForwardTable2 lists IPv6 routes (Wine 8's lists none)
 	mechanisms map[netcfg.Mechanism]error
 }
 
@@ -60,6 +62,10 @@ func probeHost(commands map[netcfg.Mechanism]Changer) probe {
 			netcfg.Netsh:          probeCommand(commands, netcfg.Netsh, "netsh.exe"),
 			netcfg.PowerShell:     probeCommand(commands, netcfg.PowerShell, "powershell.exe"),
 		},
+	}
+	if p.snapshot == nil {
+		v6, err := winipcfg.GetIPForwardTable2(windows.AF_INET6)
+		p.ipv6 = err == nil && len(v6) > 0
 	}
 	if err := requireElevation(); err != nil {
 		for m, merr := range p.mechanisms {

@@ -73,7 +73,7 @@ var _ = Describe("History on a host kbharness did not build", func() {
 		Expect(e.Lab.Owned()).To(BeFalse())
 		route = netcfg.RouteSpec{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Interface: "lan0", Persistent: true}
 		routeAlone = explore.Element{Route: &route}
-		history = e.History(routeAlone)
+		history = e.History("", "", routeAlone)
 		Expect(history.Ref.String()).To(Equal("the baseline plus learned deltas"))
 		e.AddRoute(netcfg.Netlink, route)
 		history.ExpectIndependent(explore.ConfigOf(routeAlone), time.Second)

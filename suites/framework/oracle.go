@@ -37,8 +37,10 @@ type History struct {
 //     undone, and checked gone (explore.Baseline). The check runs there
 //     too; it is not skipped.
 //
-// The reference is closed when the spec ends.
-func (e *Env) History(universe ...explore.Element) *History {
+// On a host kbharness did not build, the deltas are learned with addrBy
+// and routeBy, the spec's own mechanisms. The reference is closed when the
+// spec ends.
+func (e *Env) History(addrBy, routeBy netcfg.Mechanism, universe ...explore.Element) *History {
 	GinkgoHelper()
 	ctx := context.Background()
 	var (
@@ -49,7 +51,7 @@ func (e *Env) History(universe ...explore.Element) *History {
 		ref, err = explore.NewFreshLabs(ctx, e.Fixture)
 	} else {
 		e.Timeline.Step("learning the history-independence reference on the host")
-		ref, err = explore.NewBaseline(ctx, e.Host, universe)
+		ref, err = explore.NewBaseline(ctx, e.Host, universe, addrBy, routeBy)
 		e.Timeline.Step("start point")
 	}
 	Expect(err).NotTo(HaveOccurred(), "building the history-independence reference of %s", e.Lab.ID)

@@ -38,7 +38,7 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 			adds := alternate(u, sc.Addresses)
 			// At the start point: a fresh lab in a lab kbharness built, the
 			// host's own baseline plus learned deltas on an attached host.
-			history := e.History(u.Elements()...)
+			history := e.History(addrBy, d.RouteMechanisms()[0], u.Elements()...)
 
 			var c explore.Config
 			step := func(o explore.Op, settle bool) {

@@ -80,7 +80,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 		}
 	}()
 	if len(l.Fixture.Links) < 1 {
-		return nil, fmt.Errorf("lab %s has no link to send multicast on", l.Fixture.Name)
+		return res, fmt.Errorf("lab %s has no link to send multicast on", l.Fixture.Name)
 	}
 	hostDo := func(fn func() error) error { return l.Do(lab.HostRole, fn) }
 	caps := l.Host.Capabilities()
@@ -92,7 +92,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	step("enabling multicast forwarding on %s", strings.Join(ifnames, ", "))
 	restoreForwarding, err := enableForwarding(ctx, l, caps.Dialect, hostDo, ifnames)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	restored := false
 	cleanups = append(cleanups, func() error {
@@ -109,7 +109,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	echoAddr := netip.AddrPortFrom(l.HostAddress(0, netcfg.IPv4).Addr(), sc.EchoPort)
 	var ln net.Listener
 	if err := hostDo(func() (err error) { ln, err = net.Listen("tcp", echoAddr.String()); return err }); err != nil {
-		return nil, fmt.Errorf("starting the echo responder on %s: %w", echoAddr, err)
+		return res, fmt.Errorf("starting the echo responder on %s: %w", echoAddr, err)
 	}
 	go watchdog.ServeEcho(ln)
 	cleanups = append(cleanups, ln.Close)
@@ -137,16 +137,16 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	step("starting local traffic to %s on %s and the churn", groupList(sc.Groups), ifnames[0])
 	steady, err := mcast.NewReceiver(hostDo, ifnames[0], sc.Port)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	cleanups = append(cleanups, steady.Close)
 	if err := steady.Join(sc.Groups[0]); err != nil {
-		return nil, err
+		return res, err
 	}
 	go steady.Receive(func([]byte) { atomic.AddInt64(&res.Received, 1) })
 	sender, err := mcast.NewSender(hostDo, ifnames[0], 1)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	cleanups = append(cleanups, sender.Close)
 
@@ -193,7 +193,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	for i := 0; i < sc.ChurnReceivers; i++ {
 		r, err := mcast.NewReceiver(hostDo, ifnames[0], sc.Port)
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		cleanups = append(cleanups, func() error { endChurn(); return r.Close() })
 		go r.Receive(func([]byte) {})
@@ -215,7 +215,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	if len(sc.ChurnAddresses) > 0 {
 		mech, err := addressMechanism(caps)
 		if err != nil {
-			return nil, err
+			return res, err
 		}
 		present := make([]bool, len(sc.ChurnAddresses))
 		spec := func(i int) (netcfg.AddressSpec, error) {
@@ -227,7 +227,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 		}
 		for i := range sc.ChurnAddresses {
 			if _, err := spec(i); err != nil {
-				return nil, err
+				return res, err
 			}
 		}
 		// The journal undoes what is left; this only keeps the order.

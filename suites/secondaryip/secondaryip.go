@@ -40,7 +40,7 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 			route := c.DefaultRoute(withInterface)
 			want := netcfg.Route{Dst: route.Dst, Gateway: route.Gateway, Interface: c.Interface}
 			routeAlone := explore.Element{Route: &route}
-			history := e.History(routeAlone)
+			history := e.History(addrBy, routeBy, routeAlone)
 
 			e.Step("adding the persistent default route via %s by %s", c.Gateway, routeBy)
 			e.AddRoute(routeBy, route)
@@ -75,6 +75,11 @@ var _ = Describe("secondary-ip-route-loss: a persistent route survives deleting 
 	)
 })
 
+// routeNeedsInterface are the route mechanisms whose syntax requires the
+// interface: `netsh interface ipv4 add route PREFIX INTERFACE ...` and
+// New-NetRoute -InterfaceAlias (or -InterfaceIndex).
+var routeNeedsInterface = map[netcfg.Mechanism]bool{netcfg.Netsh: true, netcfg.PowerShell: true}
+
 // entries crosses, per dialect, family × route mechanism × address
 // mechanism × with/without an explicit interface (`route -p add ... IF n`
 // vs without). Entries of another dialect than the target's skip.
@@ -85,6 +90,9 @@ func entries() []TableEntry {
 			for _, routeBy := range d.RouteMechanisms() {
 				for _, addrBy := range d.AddressMechanisms() {
 					for _, withIf := range []bool{true, false} {
+						if !withIf && routeNeedsInterface[routeBy] {
+							continue
+						}
 						ifText := "without interface"
 						if withIf {
 							ifText = "with interface"
