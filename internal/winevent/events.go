@@ -1,7 +1,6 @@
 package winevent
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/xml"
 	"errors"
@@ -15,16 +14,15 @@ import (
 // Event is one event-log record, from its System block (and, from text
 // output, its description).
 type Event struct {
-	Provider    string    // Provider/@Name ("Tcpip"), or the text form's Source
-	EventID     int       // EventID (without Qualifiers)
-	Level       string    // "3" from XML, "Warning" from text
-	Time        time.Time // TimeCreated/@SystemTime; zero if the text form's date did not parse
-	TimeText    string    // the date as printed
-	RecordID    uint64    // EventRecordID; 0 if not printed
-	Channel     string    // "System"
-	Computer    string    // "" if not printed
-	Description string    // message text (text form only)
-	Data        []Data    // EventData/Data
+	Provider string    // Provider/@Name ("Tcpip"), or the text form's Source
+	EventID  int       // EventID (without Qualifiers)
+	Level    string    // "3" from XML, "Warning" from text
+	Time     time.Time // TimeCreated/@SystemTime; zero if the text form's date did not parse
+	TimeText string    // the date as printed
+	RecordID uint64    // EventRecordID; 0 if not printed
+	Channel  string    // "System"
+	Computer string    // "" if not printed
+	Data     []Data    // EventData/Data
 }
 
 // Data is one EventData/Data item.
@@ -140,104 +138,6 @@ func (x *xmlEvent) event() (Event, error) {
 		ev.Data = append(ev.Data, Data{Name: d.Name, Value: strings.TrimSpace(d.Value)})
 	}
 	return ev, nil
-}
-
-// textDateLayouts are the dates the text forms print: wevtutil /f:text
-// (local time, no zone) and Event Viewer's en-US short form.
-var textDateLayouts = []string{
-	"2006-01-02T15:04:05.000",
-	"2006-01-02T15:04:05.0000000Z",
-	"2006-01-02T15:04:05Z07:00",
-	"1/2/06 3:04:05 PM",
-	"1/2/2006 3:04:05 PM",
-}
-
-// ParseText parses the "Key: value" text forms: `wevtutil qe ... /f:text`
-// (records start with "Event[N]:") and Event Viewer's "Copy details as
-// text" (records start with "Log Name:"). The description runs from
-// "Description:" to the next record or "Event Xml:". Text dates carry no
-// zone; Time is set as if UTC and TimeText keeps the original.
-func ParseText(text string) ([]Event, error) {
-	var (
-		events []Event
-		cur    *Event
-		inDesc bool
-		desc   []string
-	)
-	flush := func() {
-		if cur != nil {
-			cur.Description = strings.TrimSpace(strings.Join(desc, "\n"))
-			events = append(events, *cur)
-		}
-		cur, inDesc, desc = nil, false, nil
-	}
-	sc := bufio.NewScanner(strings.NewReader(text))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimRight(sc.Text(), "\r")
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "Event[") && strings.HasSuffix(trimmed, "]:") {
-			flush()
-			cur = &Event{}
-			continue
-		}
-		key, val, isKV := strings.Cut(trimmed, ":")
-		key, val = strings.TrimSpace(key), strings.TrimSpace(val)
-		if key == "Log Name" && isKV && (cur == nil || cur.Channel != "") {
-			flush()
-			cur = &Event{}
-		}
-		if cur == nil {
-			continue
-		}
-		if trimmed == "Event Xml:" {
-			flush()
-			continue
-		}
-		if inDesc {
-			desc = append(desc, trimmed)
-			continue
-		}
-		if !isKV {
-			continue
-		}
-		switch key {
-		case "Log Name":
-			cur.Channel = val
-		case "Source":
-			cur.Provider = val
-		case "Date":
-			cur.TimeText = val
-			for _, l := range textDateLayouts {
-				if t, err := time.Parse(l, val); err == nil {
-					cur.Time = t
-					break
-				}
-			}
-		case "Event ID":
-			id, err := strconv.Atoi(val)
-			if err != nil {
-				return events, fmt.Errorf("parsing event text: line %d: Event ID %q: %w", n, val, err)
-			}
-			cur.EventID = id
-		case "Level":
-			cur.Level = val
-		case "Computer":
-			cur.Computer = val
-		case "Description":
-			inDesc = true
-			if val != "" {
-				desc = append(desc, val)
-			}
-		}
-	}
-	flush()
-	for i, ev := range events {
-		if ev.Provider == "" || ev.EventID == 0 {
-			return events, fmt.Errorf("parsing event text: record %d has no Source or Event ID", i+1)
-		}
-	}
-	return events, nil
 }
 
 // Count returns how many events have the provider and one of the IDs.

@@ -99,25 +99,6 @@ func TestParse4227Sample(t *testing.T) {
 			t.Errorf("Count(4227/4231) = %d, want 1", n)
 		}
 	})
-	t.Run("text", func(t *testing.T) {
-		evs, err := ParseText(text)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(evs) != 1 {
-			t.Fatalf("%d events, want 1", len(evs))
-		}
-		ev := evs[0]
-		if ev.Provider != "Tcpip" || ev.EventID != 4227 || ev.Level != "Warning" || ev.Channel != "System" || ev.TimeText != "1/15/19 9:01:10 PM" ||
-			!ev.Time.Equal(time.Date(2019, 1, 15, 21, 1, 10, 0, time.UTC)) {
-			t.Errorf("event = %+v", ev)
-		}
-		// The description is the 4227 message as the FoxDeploy sample prints it.
-		msgs := strings.Split(strings.TrimSpace(sample(t, "05-")), "\n\n")
-		if len(msgs) != 2 || ev.Description != strings.TrimSpace(msgs[1]) {
-			t.Errorf("description %q\nwant the second message of sample 05: %q", ev.Description, msgs)
-		}
-	})
 }
 
 // wevtutil prints events one after another with no root element; this
@@ -151,28 +132,6 @@ func TestParseXMLConcatenated(t *testing.T) {
 	}
 	if _, err := ParseXML([]byte("Error: access denied")); err == nil {
 		t.Error("no XML: no error")
-	}
-}
-
-func TestParseTextWevtutilLayout(t *testing.T) {
-	// The layout of `wevtutil qe /f:text` (two-space indented keys).
-	in := "Event[0]:\r\n  Log Name: System\r\n  Source: Microsoft-Windows-Kernel-Power\r\n  Date: 2024-05-01T10:00:05.123\r\n  Event ID: 41\r\n  Task: N/A\r\n  Level: Critical\r\n  Computer: lab1\r\n  Description: \r\nThe system has rebooted without cleanly shutting down first.\r\n\r\nEvent[1]:\r\n  Log Name: System\r\n  Source: EventLog\r\n  Date: 2024-05-01T10:00:07.000\r\n  Event ID: 6008\r\n  Description: \r\nThe previous system shutdown was unexpected.\r\n"
-	evs, err := ParseText(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 2 || evs[0].EventID != 41 || evs[1].Provider != "EventLog" || evs[0].Computer != "lab1" ||
-		evs[1].Description != "The previous system shutdown was unexpected." || evs[0].Time.Second() != 5 {
-		t.Errorf("events = %+v", evs)
-	}
-	if n := Count(evs, KernelPower41) + Count(evs, EventLog6008) + Count(evs, BugCheck1001); n != 2 {
-		t.Errorf("crash evidence count = %d, want 2", n)
-	}
-	if _, err := ParseText("Event[0]:\n  Log Name: System\n  Source: Tcpip\n  Event ID: x\n"); err == nil {
-		t.Error("bad Event ID: no error")
-	}
-	if evs, err := ParseText("No events were found.\n"); err != nil || len(evs) != 0 {
-		t.Errorf("no events: %v, %v", evs, err)
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/kbharness/kbharness/internal/hammer"
+	"github.com/kbharness/kbharness/internal/winevent"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/suites/framework"
@@ -138,6 +139,9 @@ func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slo
 	if errors.Is(err, netcfg.ErrUnsupported) {
 		Skip(err.Error())
 	}
+	if res != nil && res.Signature() && e.Host.Capabilities().Dialect == netcfg.DialectWindows {
+		netstatEvidence(ctx, cfg.PortRange)
+	}
 	if res != nil {
 		e.Step("after %d attempts", res.Attempts)
 		report(run, res)
@@ -157,4 +161,22 @@ func report(run Run, res *hammer.Result) {
 	counts["max_time_wait"] = int64(res.Census.MaxTimeWait)
 	counts["event_4227"], counts["event_4231"] = int64(res.Events[4227]), int64(res.Events[4231])
 	AddReportEntry(name+" counts", counts)
+}
+
+// netstatEvidence attaches what the KB article looks at when the signature
+// shows on Windows: the TCP states of the ports in the range, from
+// `netstat -ano -p TCP`.
+func netstatEvidence(ctx context.Context, r hammer.PortRange) {
+	name := fmt.Sprintf("netstat -ano: TCP states in ports %s", r)
+	out, err := netcfg.Exec.Run(ctx, winevent.NetstatArgv())
+	if err != nil {
+		AddReportEntry(name, err.Error())
+		return
+	}
+	conns, err := winevent.ParseNetstat(string(out.Stdout))
+	if err != nil {
+		AddReportEntry(name, err.Error())
+		return
+	}
+	AddReportEntry(name, winevent.CountStates(conns, r.Lo, r.Hi))
 }
