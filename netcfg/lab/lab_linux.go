@@ -279,6 +279,9 @@ func (l *Lab) attach(ctx context.Context) error {
 // kbharness built, whose journal is never on disk). A namespace that no
 // longer exists is netcfg.ErrNotFound.
 func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	if strings.HasPrefix(target, StandinScheme) {
+		return openStandin(ctx, target)
+	}
 	kind, name, _ := strings.Cut(target, ":")
 	if kind != "netns" || name == "" {
 		return nil, fmt.Errorf("opening target %q: not a target of this host (want netns:NAME)", target)

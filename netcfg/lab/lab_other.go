@@ -4,6 +4,7 @@ package lab
 
 import (
 	"context"
+	"strings"
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/journal"
@@ -47,5 +48,8 @@ func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, er
 
 // OpenTarget is unsupported: journal targets are namespaces or Windows.
 func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	if strings.HasPrefix(target, StandinScheme) {
+		return openStandin(ctx, target)
+	}
 	return nil, unsupported("target " + target)
 }

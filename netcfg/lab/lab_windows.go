@@ -23,27 +23,7 @@ import (
 // allowDefaultRouteInterface. A link chosen by MAC gets its alias filled
 // in. Every change made through Host is journaled in journal.Dir(); Undo
 // and Close revert them and check the baseline.
-func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
-	l := &Lab{ID: "windows-local", Fixture: f, Namespaces: map[string]string{HostRole: ""}}
-	if err := l.recoverDead(ctx, localTarget); err != nil {
-		return nil, err
-	}
-	t, err := OpenTarget(ctx, localTarget)
-	if err != nil {
-		return nil, fmt.Errorf("opening the Windows lab host: %w", err)
-	}
-	resolved, err := checkAdapters(ctx, t.Host, f)
-	if err != nil {
-		t.Host.Close()
-		return nil, err
-	}
-	l.ID, l.Fixture = "windows-"+t.Host.Name(), resolved
-	if err := l.startJournal(ctx, localTarget, t); err != nil {
-		t.Host.Close()
-		return nil, err
-	}
-	return l, nil
-}
+func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) { return openWindows(ctx, localTarget, f) }
 
 // localTarget names this machine in journals.
 const localTarget = "local"
@@ -51,6 +31,9 @@ const localTarget = "local"
 // OpenTarget opens a journal's target: "local", this machine, with every
 // mechanism, and commands run by exec.
 func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
+	if strings.HasPrefix(target, StandinScheme) {
+		return openStandin(ctx, target)
+	}
 	if target != localTarget {
 		return nil, fmt.Errorf("opening target %q: not a target of this host (want %s)", target, localTarget)
 	}
@@ -59,53 +42,6 @@ func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
 		return nil, err
 	}
 	return &journal.Target{Host: h, Run: netcfg.Exec}, nil
-}
-
-func checkAdapters(ctx context.Context, h netcfg.Host, f *fixtures.Lab) (*fixtures.Lab, error) {
-	snap, err := h.Snapshot(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("checking the lab adapters: %w", err)
-	}
-	out := *f
-	out.Links = append([]fixtures.Link(nil), f.Links...)
-	for i, link := range out.Links {
-		iface, ok := findAdapter(snap, link)
-		if !ok {
-			return nil, fmt.Errorf("lab %s: links[%d]: no adapter %q (mac %q) on %s; adapters: %s", f.Name, i, link.Interface, link.MAC, h.Name(), adapterNames(snap))
-		}
-		out.Links[i].Interface = iface.Name
-		for _, r := range snap.Routes {
-			if r.Store == netcfg.StoreActive && r.Dst.Bits() == 0 && r.Interface == iface.Name && !f.AllowDefaultRouteInterface {
-				return nil, fmt.Errorf("lab %s: links[%d]: adapter %q carries the host's default route (%s); refusing to use it (set allowDefaultRouteInterface to override)", f.Name, i, iface.Name, r.Line())
-			}
-		}
-		for _, p := range link.Addresses {
-			if !snap.HasAddress(p) {
-				return nil, fmt.Errorf("lab %s: links[%d]: adapter %q lacks the fixture address %s", f.Name, i, iface.Name, p)
-			}
-		}
-	}
-	return &out, nil
-}
-
-func findAdapter(s *netcfg.Snapshot, link fixtures.Link) (netcfg.Interface, bool) {
-	for _, i := range s.Interfaces {
-		if link.MAC != "" && strings.EqualFold(strings.ReplaceAll(i.MAC, "-", ":"), strings.ReplaceAll(link.MAC, "-", ":")) {
-			return i, true
-		}
-		if link.MAC == "" && i.Name == link.Interface {
-			return i, true
-		}
-	}
-	return netcfg.Interface{}, false
-}
-
-func adapterNames(s *netcfg.Snapshot) string {
-	var names []string
-	for _, i := range s.Interfaces {
-		names = append(names, fmt.Sprintf("%q", i.Name))
-	}
-	return strings.Join(names, ", ")
 }
 
 // Attach is New on Windows: there are no namespaces to attach to.

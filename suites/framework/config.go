@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -17,11 +18,13 @@ import (
 // and a copied suite binary:
 //
 //	-kb.netns / KBHARNESS_NETNS            attach to this existing namespace instead of building a lab
+//	-kb.target / KBHARNESS_TARGET          run against this target instead (standin://HOST:PORT)
 //	-kb.lab-dir / KBHARNESS_LAB_DIR        directory whose NAME.yaml replaces the embedded lab NAME
 //	-kb.inject / KBHARNESS_INJECT          comma-separated defect injectors to start in every lab
 //	-kb.report-dir / KBHARNESS_REPORT_DIR  where JUnit, JSON and summary reports go
 var Options struct {
 	Netns     string
+	Target    string
 	LabDir    string
 	Inject    string
 	ReportDir string
@@ -30,6 +33,8 @@ var Options struct {
 func init() {
 	flag.StringVar(&Options.Netns, "kb.netns", os.Getenv("KBHARNESS_NETNS"),
 		"attach to this existing network namespace (a real lab host) instead of building a namespace lab; only the fixture's interfaces are touched")
+	flag.StringVar(&Options.Target, "kb.target", os.Getenv("KBHARNESS_TARGET"),
+		"run against this host instead of a namespace lab: "+lab.StandinScheme+"HOST:PORT, a Windows-dialect host driven through the command stand-ins' server (kbh-standin serve); its lab fixture names the host's adapters")
 	flag.StringVar(&Options.LabDir, "kb.lab-dir", os.Getenv("KBHARNESS_LAB_DIR"),
 		"directory of lab fixtures; NAME.yaml there replaces the embedded lab NAME")
 	flag.StringVar(&Options.Inject, "kb.inject", os.Getenv("KBHARNESS_INJECT"),
@@ -55,11 +60,19 @@ func CheckOptions() error {
 	}
 	if len(names) > 0 {
 		switch {
+		case Options.Target != "":
+			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.target / KBHARNESS_TARGET %q: injectors run only in namespace labs kbharness builds", Options.Target))
 		case Options.Netns != "":
 			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.netns / KBHARNESS_NETNS %q: injectors run only in namespace labs kbharness builds, never on an attached host", Options.Netns))
 		case TargetDialect() == netcfg.DialectWindows:
 			errs = append(errs, errors.New("-kb.inject / KBHARNESS_INJECT on Windows: injectors run only in namespace labs kbharness builds (Linux)"))
 		}
+	}
+	if Options.Netns != "" && Options.Target != "" {
+		errs = append(errs, errors.New("-kb.netns and -kb.target exclude each other"))
+	}
+	if t := Options.Target; t != "" && !strings.HasPrefix(t, lab.StandinScheme) {
+		errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET %q: unknown target (known: %sHOST:PORT)", t, lab.StandinScheme))
 	}
 	if d := Options.LabDir; d != "" {
 		if st, err := os.Stat(d); err != nil {

@@ -49,9 +49,12 @@ func NewEnv(labFixture string) *Env {
 
 	ctx := context.Background()
 	var l *lab.Lab
-	if Options.Netns != "" {
+	switch {
+	case Options.Target != "":
+		l, err = lab.Open(ctx, Options.Target, f)
+	case Options.Netns != "":
 		l, err = lab.Attach(ctx, Options.Netns, f)
-	} else {
+	default:
 		l, err = lab.New(ctx, f)
 	}
 	if errors.Is(err, netcfg.ErrUnsupported) {

@@ -4,18 +4,20 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/lab"
 )
 
 // TargetDialect is the dialect of the host the suites run against: Linux
 // for a namespace lab or an attached namespace, Windows for this Windows
-// machine. Suites build their tables for every dialect and skip the
+// machine and for a stand-in target (-kb.target standin://...). Suites build their tables for every dialect and skip the
 // entries of the others (RequireDialect); they never look at the OS.
 func TargetDialect() netcfg.Dialect {
-	if runtime.GOOS == "windows" {
+	if strings.HasPrefix(Options.Target, lab.StandinScheme) || runtime.GOOS == "windows" {
 		return netcfg.DialectWindows
 	}
 	return netcfg.DialectLinux

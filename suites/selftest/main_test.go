@@ -35,12 +35,17 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// goTool is the go command: on PATH, else the running toolchain's.
+func goTool() string {
+	if p, err := exec.LookPath("go"); err == nil {
+		return p
+	}
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
 // build compiles the suite binary and the kbharness command into dir.
 func build(dir string) error {
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if p, err := exec.LookPath("go"); err == nil {
-		gobin = p
-	}
+	gobin := goTool()
 	for _, argv := range [][]string{
 		{gobin, "test", "-c", "-o", suiteBin, "github.com/kbharness/kbharness/suites"},
 		{gobin, "build", "-o", toolBin, "github.com/kbharness/kbharness/cmd/kbharness"},
