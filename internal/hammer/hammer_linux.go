@@ -395,8 +395,9 @@ func census(name string, target netip.AddrPort) (Census, error) {
 }
 
 // socketsInRange counts the namespace's TCP sockets, IPv4 and IPv6, whose
-// local port lies in r (sock_diag dumps; `ss -tan sport >= LO sport <= HI`).
-func socketsInRange(name string, r PortRange) (int, error) {
+// local port lies in r, but is not except (sock_diag dumps; `ss -tan sport
+// >= LO sport <= HI`).
+func socketsInRange(name string, r PortRange, except uint16) (int, error) {
 	h, err := diagHandle(name)
 	if err != nil {
 		return 0, err
@@ -409,7 +410,7 @@ func socketsInRange(name string, r PortRange) (int, error) {
 			return 0, fmt.Errorf("dumping TCP sockets (sock_diag): %w", err)
 		}
 		for _, s := range socks {
-			if s.ID.SourcePort >= r.Lo && s.ID.SourcePort <= r.Hi {
+			if s.ID.SourcePort >= r.Lo && s.ID.SourcePort <= r.Hi && s.ID.SourcePort != except {
 				n++
 			}
 		}

@@ -275,3 +275,16 @@ func TestRunWaitsForAQuietRange(t *testing.T) {
 		t.Fatalf("Run with a quiet range: %v", err)
 	}
 }
+
+// TestQuietWaitIgnoresItsOwnListener: the run's listener, bound before the
+// range narrows, may sit inside the range; it is not an earlier run's
+// leftover and must not make Run wait.
+func TestQuietWaitIgnoresItsOwnListener(t *testing.T) {
+	ns := newNetns(t)
+	cfg := labConfig(ns, ModeConnect, CloseClientFirst, 100)
+	cfg.Target = netip.AddrPortFrom(labAddr, cfg.PortRange.Lo+7)
+	cfg.QuietWait = 300 * time.Millisecond
+	if _, err := Run(context.Background(), cfg); err != nil {
+		t.Fatalf("Run with its listener inside the range: %v", err)
+	}
+}

@@ -44,4 +44,4 @@ func setPortRange(string, PortRange) (func() error, error) { return nil, unsuppo
 
 func restoreRangeArgv(PortRange) []string { return nil }
 
-func socketsInRange(string, PortRange) (int, error) { return 0, unsupported() }
+func socketsInRange(string, PortRange, uint16) (int, error) { return 0, unsupported() }

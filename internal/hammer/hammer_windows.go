@@ -287,15 +287,15 @@ func tcpRows() ([]tcpRow2, error) {
 }
 
 // socketsInRange counts the IPv4 TCP connections (GetTcpTable2) whose
-// local port lies in r; listeners count too.
-func socketsInRange(_ string, r PortRange) (int, error) {
+// local port lies in r, but is not except.
+func socketsInRange(_ string, r PortRange, except uint16) (int, error) {
 	rows, err := tcpRows()
 	if err != nil {
 		return 0, err
 	}
 	n := 0
 	for i := range rows {
-		if p := rows[i].local().Port(); p >= r.Lo && p <= r.Hi {
+		if p := rows[i].local().Port(); p >= r.Lo && p <= r.Hi && p != except {
 			n++
 		}
 	}

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config) (res *Result, err error) {
 	res.Target = l.addr
 
 	if !cfg.PortRange.IsZero() {
-		if err := waitQuiet(ctx, cfg.Netns, cfg.PortRange, cfg.QuietWait); err != nil {
+		if err := waitQuiet(ctx, cfg.Netns, cfg.PortRange, l.addr.Port(), cfg.QuietWait); err != nil {
 			return nil, err
 		}
 		if cfg.BeforeRangeChange != nil {
@@ -302,8 +302,10 @@ func (e *engine) fill(r *Result) {
 
 // waitQuiet polls (every 100ms, for up to window) until no TCP socket has a
 // local port in r: sockets an earlier run left in TIME_WAIT would fill the
-// narrowed range before the first connect.
-func waitQuiet(ctx context.Context, netns string, r PortRange, window time.Duration) error {
+// narrowed range before the first connect. The run's own listener (port
+// own, chosen before the range narrows, so possibly inside it) is not
+// counted.
+func waitQuiet(ctx context.Context, netns string, r PortRange, own uint16, window time.Duration) error {
 	if window == 0 {
 		return nil
 	}
@@ -311,7 +313,7 @@ func waitQuiet(ctx context.Context, netns string, r PortRange, window time.Durat
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		busy, err := socketsInRange(netns, r)
+		busy, err := socketsInRange(netns, r, own)
 		if err != nil {
 			return fmt.Errorf("checking that ports %s are free: %w", r, err)
 		}
