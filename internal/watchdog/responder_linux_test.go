@@ -273,11 +273,12 @@ func TestResponderSurvivesItsCallersThread(t *testing.T) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// A parent-death signal would be delivered as the thread exits; give a
-	// wrongly armed one a moment to land before looking.
-	time.Sleep(100 * time.Millisecond)
-	if !running(s.r.Pid(), start) {
-		t.Fatalf("responder %d died with the thread that called StartResponder", s.r.Pid())
+	// A parent-death signal would be delivered as the thread exits: the
+	// responder must stay alive over a window after it.
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if !running(s.r.Pid(), start) {
+			t.Fatalf("responder %d died with the thread that called StartResponder", s.r.Pid())
+		}
 	}
 	echo := TCPEcho("tcp-echo", DialFrom(ns, addr))
 	defer echo.(*tcpEcho).Close()
