@@ -3,10 +3,10 @@ package framework
 import (
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -33,7 +33,7 @@ func TestCheckOptions(t *testing.T) {
 		{name: "lab dir is a file", dir: file, want: []string{"not a directory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if runtime.GOOS == "windows" && tc.inject != "" && tc.want == nil {
+			if TargetDialect() == netcfg.DialectWindows && tc.inject != "" && tc.want == nil {
 				t.Skip("injectors are refused on Windows")
 			}
 			Options.Inject, Options.Netns, Options.LabDir = tc.inject, tc.netns, tc.dir

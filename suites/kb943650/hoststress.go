@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -163,40 +162,14 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 		return res, err
 	}
 
-	churnCtx, stopChurn := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	noteErr := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if len(res.ChurnErrors) < 5 {
-			res.ChurnErrors = append(res.ChurnErrors, err.Error())
-		}
-	}
-	every := func(d time.Duration, fn func(i int)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(d)
-			defer t.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-churnCtx.Done():
-					return
-				case <-t.C:
-					fn(i)
-				}
-			}
-		}()
-	}
-	endChurn := func() error { stopChurn(); wg.Wait(); return nil }
-	cleanups = append(cleanups, endChurn)
+	churn := newChurner(ctx, &res.ChurnErrors)
+	cleanups = append(cleanups, churn.end)
 
 	if res.NoTraffic == "" {
-		every(sc.SendInterval, func(int) {
+		churn.every(sc.SendInterval, func(int) {
 			for gi, g := range sc.Groups {
 				if err := sender.Send(netip.AddrPortFrom(g, sc.Port), []byte("kbharness KB943650")); err != nil {
-					noteErr(fmt.Errorf("sending to %s: %w", g, err))
+					churn.note(fmt.Errorf("sending to %s: %w", g, err))
 					continue
 				}
 				if gi == 0 {
@@ -205,27 +178,14 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 			}
 		})
 	}
-	for i := 0; res.NoTraffic == "" && i < sc.ChurnReceivers; i++ {
-		r, err := mcast.NewReceiver(hostDo, ifnames[0], sc.Port)
+	if res.NoTraffic == "" {
+		closers, err := churn.groups(sc.ChurnReceivers, func() (*mcast.Receiver, error) {
+			return mcast.NewReceiver(hostDo, ifnames[0], sc.Port)
+		}, sc.Groups, sc.JoinInterval, &res.Joins, &res.Leaves)
+		cleanups = append(cleanups, closers...)
 		if err != nil {
 			return res, err
 		}
-		cleanups = append(cleanups, func() error { endChurn(); return r.Close() })
-		go r.Receive(func([]byte) {})
-		every(sc.JoinInterval, func(n int) {
-			g := sc.Groups[(n/2)%len(sc.Groups)]
-			var err error
-			if n%2 == 0 {
-				if err = r.Join(g); err == nil {
-					atomic.AddInt64(&res.Joins, 1)
-				}
-			} else if err = r.Leave(g); err == nil {
-				atomic.AddInt64(&res.Leaves, 1)
-			}
-			if err != nil {
-				noteErr(err)
-			}
-		})
 	}
 	if len(sc.ChurnAddresses) > 0 {
 		mech, err := addressMechanism(caps)
@@ -248,18 +208,18 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 		// What the churn leaves (also a change whose command was cut
 		// short by the end of the churn) is undone by the lab's journal
 		// when the spec ends.
-		every(sc.AddressInterval, func(n int) {
+		churn.every(sc.AddressInterval, func(n int) {
 			i := n % len(sc.ChurnAddresses)
 			a, _ := spec(i)
 			var err error
 			if present[i] {
-				err = l.Host.DeleteAddress(churnCtx, mech, a)
+				err = l.Host.DeleteAddress(churn.ctx, mech, a)
 			} else {
-				err = l.Host.AddAddress(churnCtx, mech, a)
+				err = l.Host.AddAddress(churn.ctx, mech, a)
 			}
 			if err != nil {
-				if churnCtx.Err() == nil {
-					noteErr(err)
+				if churn.ctx.Err() == nil {
+					churn.note(err)
 				}
 				return
 			}
@@ -275,7 +235,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 	}
 	interrupted := ctx.Err()
 	step("stopping the churn")
-	endChurn()
+	churn.end()
 	stopWatchdog()
 	if interrupted != nil {
 		return res, fmt.Errorf("KB943650 stress interrupted: %w", interrupted)

@@ -222,44 +222,18 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 	}
 	cleanups = append(cleanups, sender.Close)
 
-	churnCtx, stopChurn := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	var errMu sync.Mutex
-	noteErr := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if len(res.ChurnErrors) < 5 {
-			res.ChurnErrors = append(res.ChurnErrors, err.Error())
-		}
-	}
-	every := func(d time.Duration, fn func(i int)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			t := time.NewTicker(d)
-			defer t.Stop()
-			for i := 0; ; i++ {
-				select {
-				case <-churnCtx.Done():
-					return
-				case <-t.C:
-					fn(i)
-				}
-			}
-		}()
-	}
-	endChurn := func() error { stopChurn(); wg.Wait(); return nil }
-	cleanups = append(cleanups, endChurn)
+	churn := newChurner(ctx, &res.ChurnErrors)
+	cleanups = append(cleanups, churn.end)
 
 	// Traffic: each datagram carries the phase it was sent in and its group.
-	every(sc.SendInterval, func(int) {
+	churn.every(sc.SendInterval, func(int) {
 		p := int(phase.Load())
 		for gi, g := range sc.Groups {
 			var b [16]byte
 			binary.BigEndian.PutUint32(b[0:], uint32(p))
 			binary.BigEndian.PutUint32(b[4:], uint32(gi))
 			if err := sender.Send(netip.AddrPortFrom(g, sc.Port), b[:]); err != nil {
-				noteErr(fmt.Errorf("sending to %s: %w", g, err))
+				churn.note(fmt.Errorf("sending to %s: %w", g, err))
 				continue
 			}
 			if gi == 0 && p < maxPhases {
@@ -268,35 +242,18 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 		}
 	})
 	// Group churn: receivers join and leave every group in turn.
-	for i := 0; i < sc.ChurnReceivers; i++ {
-		r, err := mcast.NewReceiver(in(rcvPeer), l.Link(receiverLink).PeerInterface, sc.Port)
-		if err != nil {
-			return nil, err
-		}
-		cleanups = append(cleanups, func() error { endChurn(); return r.Close() })
-		go r.Receive(func([]byte) {})
-		every(sc.JoinInterval, func(n int) {
-			g := sc.Groups[(n/2)%len(sc.Groups)]
-			if n%2 == 0 {
-				if err := r.Join(g); err != nil {
-					noteErr(err)
-					return
-				}
-				atomic.AddInt64(&res.Joins, 1)
-			} else {
-				if err := r.Leave(g); err != nil {
-					noteErr(err)
-					return
-				}
-				atomic.AddInt64(&res.Leaves, 1)
-			}
-		})
+	closers, err := churn.groups(sc.ChurnReceivers, func() (*mcast.Receiver, error) {
+		return mcast.NewReceiver(in(rcvPeer), l.Link(receiverLink).PeerInterface, sc.Port)
+	}, sc.Groups, sc.JoinInterval, &res.Joins, &res.Leaves)
+	cleanups = append(cleanups, closers...)
+	if err != nil {
+		return nil, err
 	}
 	// Address churn on the forwarding interfaces (RTM_NEWADDR/RTM_DELADDR).
 	if len(sc.ChurnAddresses) > 0 {
 		present := make([]bool, len(sc.ChurnAddresses))
 		cleanups = append(cleanups, func() error {
-			endChurn()
+			churn.end()
 			var errs []error
 			for i, a := range sc.ChurnAddresses {
 				if present[i] {
@@ -307,18 +264,18 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 			}
 			return errors.Join(errs...)
 		})
-		every(sc.AddressInterval, func(n int) {
+		churn.every(sc.AddressInterval, func(n int) {
 			i := n % len(sc.ChurnAddresses)
 			a := netcfg.AddressSpec{Prefix: sc.ChurnAddresses[i].Prefix, Interface: l.Interface(sc.ChurnAddresses[i].Link)}
 			var err error
 			if present[i] {
-				err = l.Host.DeleteAddress(churnCtx, netcfg.Netlink, a)
+				err = l.Host.DeleteAddress(churn.ctx, netcfg.Netlink, a)
 			} else {
-				err = l.Host.AddAddress(churnCtx, netcfg.Netlink, a)
+				err = l.Host.AddAddress(churn.ctx, netcfg.Netlink, a)
 			}
 			if err != nil {
-				if churnCtx.Err() == nil {
-					noteErr(err)
+				if churn.ctx.Err() == nil {
+					churn.note(err)
 				}
 				return
 			}
@@ -344,7 +301,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 		if withMFC {
 			for _, e := range entries {
 				if err := router.AddMFC(e); err != nil {
-					noteErr(err)
+					churn.note(err)
 					withMFC = false
 				}
 			}
@@ -355,7 +312,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 			phase.Store(int32(p))
 			for _, e := range entries {
 				if err := router.DelMFC(e); err != nil {
-					noteErr(err)
+					churn.note(err)
 				}
 			}
 		}
@@ -381,7 +338,7 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 	} else {
 		step("stopping the churn")
 	}
-	endChurn()
+	churn.end()
 	stopWatchdog()
 
 	step("restoring: MRT_DONE and closing the routing socket")
