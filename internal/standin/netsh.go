@@ -307,17 +307,24 @@ func (c *cmd) netshInterface(v *view, p netshParams, tag string) (Link, bool) {
 	return Link{}, false
 }
 
-func (c *cmd) netshAddAddress(fam int, p netshParams) {
+// addressInterface reads the host and resolves the interface an address
+// command names: name= for ipv4, interface= for ipv6 (netsh's tags).
+func (c *cmd) addressInterface(fam int, p netshParams) (*view, Link, bool) {
 	v, err := c.view()
 	if err != nil {
 		c.internal(err)
-		return
+		return nil, Link{}, false
 	}
 	tag := "name"
 	if fam == 6 {
 		tag = "interface"
 	}
 	l, ok := c.netshInterface(v, p, tag)
+	return v, l, ok
+}
+
+func (c *cmd) netshAddAddress(fam int, p netshParams) {
+	_, l, ok := c.addressInterface(fam, p)
 	if !ok {
 		return
 	}
@@ -406,16 +413,7 @@ func (c *cmd) netshError(err error) {
 // store=persistent (the default: "permanent") from the persistent store
 // too.
 func (c *cmd) netshDeleteAddress(fam int, p netshParams) {
-	v, err := c.view()
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	tag := "name"
-	if fam == 6 {
-		tag = "interface"
-	}
-	l, ok := c.netshInterface(v, p, tag)
+	v, l, ok := c.addressInterface(fam, p)
 	if !ok {
 		return
 	}
