@@ -23,6 +23,9 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 )
 
+// LocalDialect is the dialect of the labs New builds here: namespaces.
+const LocalDialect = netcfg.DialectLinux
+
 // ReadyTimeout bounds how long New waits for links to come up and addresses
 // to become usable.
 const ReadyTimeout = 10 * time.Second

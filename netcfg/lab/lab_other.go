@@ -11,6 +11,9 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 )
 
+// LocalDialect is what a lab here would be; New is unsupported.
+const LocalDialect = netcfg.DialectLinux
+
 func unsupported(what string) error {
 	return netcfg.Unsupported(what, "network namespace labs exist only on Linux")
 }

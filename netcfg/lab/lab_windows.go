@@ -25,6 +25,10 @@ import (
 // and Close revert them and check the baseline.
 func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) { return openWindows(ctx, localTarget, f) }
 
+// LocalDialect is the dialect of the lab New opens here: this Windows
+// machine.
+const LocalDialect = netcfg.DialectWindows
+
 // localTarget names this machine in journals.
 const localTarget = "local"
 

@@ -3,7 +3,6 @@ package framework
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -17,10 +16,10 @@ import (
 // machine and for a stand-in target (-kb.target standin://...). Suites build their tables for every dialect and skip the
 // entries of the others (RequireDialect); they never look at the OS.
 func TargetDialect() netcfg.Dialect {
-	if strings.HasPrefix(Options.Target, lab.StandinScheme) || runtime.GOOS == "windows" {
+	if strings.HasPrefix(Options.Target, lab.StandinScheme) {
 		return netcfg.DialectWindows
 	}
-	return netcfg.DialectLinux
+	return lab.LocalDialect
 }
 
 // RequireNamespaceLabs skips the spec unless kbharness can build namespace

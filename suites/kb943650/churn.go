@@ -2,12 +2,16 @@ package kb943650
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/kbharness/kbharness/internal/mcast"
+	"github.com/kbharness/kbharness/internal/watchdog"
+	"github.com/kbharness/kbharness/netcfg"
 )
 
 // churner runs a stress's periodic loops until end, keeping the first few
@@ -90,4 +94,26 @@ func (c *churner) groups(n int, open func() (*mcast.Receiver, error), groups []n
 		})
 	}
 	return closers, nil
+}
+
+// watch starts the liveness watchdog over probes with the scenario's
+// timings, logging stalls as they happen (and passing each to onStall, if
+// set). The returned stop, idempotent, stores the report in into.
+func watch(sc *Scenario, tl *netcfg.Timeline, log io.Writer, onStall func(watchdog.Stall), into *watchdog.Report, probes ...watchdog.Probe) (stop func() error) {
+	wd := watchdog.Start(watchdog.Config{
+		Interval: sc.Watchdog.Interval, Timeout: sc.Watchdog.Timeout, Threshold: sc.Watchdog.Threshold,
+		Step: tl.CurrentStep,
+		OnStall: func(s watchdog.Stall) {
+			fmt.Fprintf(log, "watchdog: STALL in progress: %v\n", s)
+			if onStall != nil {
+				onStall(s)
+			}
+		},
+		OnRecover: func(s watchdog.Stall) { fmt.Fprintf(log, "watchdog: host answers again: %v\n", s) },
+	}, probes...)
+	var once sync.Once
+	return func() error {
+		once.Do(func() { *into = wd.Stop() })
+		return nil
+	}
 }

@@ -123,20 +123,7 @@ func RunOnHost(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(f
 		return err
 	})
 	echo := watchdog.TCPEcho("tcp-echo "+echoAddr.String(), watchdog.DialFrom(l.Namespaces[lab.HostRole], echoAddr))
-	wd := watchdog.Start(watchdog.Config{
-		Interval: sc.Watchdog.Interval, Timeout: sc.Watchdog.Timeout, Threshold: sc.Watchdog.Threshold,
-		Step:      tl.CurrentStep,
-		OnStall:   func(s watchdog.Stall) { fmt.Fprintf(log, "watchdog: STALL in progress: %v\n", s) },
-		OnRecover: func(s watchdog.Stall) { fmt.Fprintf(log, "watchdog: host answers again: %v\n", s) },
-	}, snapshot, echo)
-	watching := true
-	stopWatchdog := func() error {
-		if watching {
-			watching = false
-			res.Watchdog = wd.Stop()
-		}
-		return nil
-	}
+	stopWatchdog := watch(sc, tl, log, nil, &res.Watchdog, snapshot, echo)
 	cleanups = append(cleanups, stopWatchdog)
 
 	step("starting local traffic to %s on %s and the churn", groupList(sc.Groups), ifnames[0])

@@ -175,25 +175,11 @@ func Run(ctx context.Context, l *lab.Lab, tl *netcfg.Timeline, step func(format 
 	cleanups = append(cleanups, closeProbe)
 	echo := watchdog.TCPEcho("tcp-echo "+echoAddr.String(), watchdog.DialFrom(l.Namespaces[lab.HostRole], echoAddr))
 	var liveMu sync.Mutex
-	wd := watchdog.Start(watchdog.Config{
-		Interval: sc.Watchdog.Interval, Timeout: sc.Watchdog.Timeout, Threshold: sc.Watchdog.Threshold,
-		Step: tl.CurrentStep,
-		OnStall: func(s watchdog.Stall) {
-			fmt.Fprintf(log, "watchdog: STALL in progress: %v\n", s)
-			liveMu.Lock()
-			res.DetectedLive = append(res.DetectedLive, s)
-			liveMu.Unlock()
-		},
-		OnRecover: func(s watchdog.Stall) { fmt.Fprintf(log, "watchdog: host answers again: %v\n", s) },
-	}, routeProbe, echo)
-	watching := true
-	stopWatchdog := func() error {
-		if watching {
-			watching = false
-			res.Watchdog = wd.Stop()
-		}
-		return nil
-	}
+	stopWatchdog := watch(sc, tl, log, func(s watchdog.Stall) {
+		liveMu.Lock()
+		res.DetectedLive = append(res.DetectedLive, s)
+		liveMu.Unlock()
+	}, &res.Watchdog, routeProbe, echo)
 	cleanups = append(cleanups, stopWatchdog)
 
 	step("starting traffic %s -> %s and receivers in %s", source, groupList(sc.Groups), rcvPeer)
