@@ -1,0 +1,67 @@
+package target
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/pwsh"
+)
+
+// Info is what the probe found on a target.
+type Info struct {
+	Dialect    netcfg.Dialect
+	OS         string // "Linux 6.1.0-13-amd64", "Microsoft Windows [Version 6.1.7601]"
+	Version    string // Windows: "6.1.7601"; Linux: the kernel release
+	PowerShell string // Windows: $PSVersionTable.PSVersion, "" if PowerShell is missing
+}
+
+func (i Info) String() string {
+	s := fmt.Sprintf("%s (%s dialect)", i.OS, i.Dialect)
+	if i.Dialect == netcfg.DialectWindows {
+		ps := i.PowerShell
+		if ps == "" {
+			ps = "none"
+		}
+		s += ", PowerShell " + ps
+	}
+	return s
+}
+
+var winVer = regexp.MustCompile(`\[Version (\d+\.\d+\.\d+)(?:\.\d+)?\]`)
+
+// Probe finds the target's OS, version and dialect: `uname -sr` answers on
+// Linux; `cmd /c ver` on Windows, whose PowerShell version is then read
+// from $PSVersionTable (absent on a 2008 without the feature). Output that
+// matches neither is an error quoting it.
+func Probe(ctx context.Context, r netcfg.Runner) (Info, error) {
+	out, unameErr := r.Run(ctx, []string{"uname", "-sr"})
+	if s := strings.TrimSpace(string(out.Stdout)); unameErr == nil && strings.HasPrefix(s, "Linux ") {
+		return Info{Dialect: netcfg.DialectLinux, OS: s, Version: strings.TrimPrefix(s, "Linux ")}, nil
+	}
+	out, verErr := r.Run(ctx, []string{"cmd", "/c", "ver"})
+	s := strings.TrimSpace(string(out.Stdout))
+	m := winVer.FindStringSubmatch(s)
+	if verErr != nil || m == nil {
+		return Info{}, fmt.Errorf("neither Linux nor Windows: `uname -sr`: %s; `cmd /c ver`: %s", describe(unameErr, nil), describe(verErr, out.Stdout))
+	}
+	info := Info{Dialect: netcfg.DialectWindows, OS: s, Version: m[1]}
+	// Encoded: base64 passes any shell unchanged, whichever quoting the
+	// runner applies before it knows the dialect.
+	out, err := r.Run(ctx, pwsh.EncodedArgv("$PSVersionTable.PSVersion.ToString()"))
+	if v := strings.TrimSpace(string(out.Stdout)); err == nil && psVer.MatchString(v) {
+		info.PowerShell = v
+	}
+	return info, nil
+}
+
+var psVer = regexp.MustCompile(`^\d+\.\d+(\.\d+)*$`)
+
+func describe(err error, out []byte) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("unrecognised answer %q", strings.TrimSpace(string(out)))
+}
