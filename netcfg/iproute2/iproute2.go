@@ -5,7 +5,9 @@
 package iproute2
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
 )
@@ -83,4 +85,34 @@ func ipCmd(ns string, args ...string) []string {
 		argv = append(argv, "-n", ns)
 	}
 	return append(argv, args...)
+}
+
+// Sentinel adds to a failed ip command's error the netcfg sentinel its
+// output implies (ErrExists, ErrNotFound), if any: ip prints strerror
+// ("RTNETLINK answers: File exists") or, when the kernel sends an extended
+// ack, its message ("Error: ipv4: Address already assigned.").
+func Sentinel(out netcfg.Output, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range outputSentinels {
+		if strings.Contains(string(out.Combined()), s.text) {
+			return fmt.Errorf("%w: %w", s.err, err)
+		}
+	}
+	return err
+}
+
+var outputSentinels = []struct {
+	text string
+	err  error
+}{
+	{"File exists", netcfg.ErrExists},
+	{"Address already assigned", netcfg.ErrExists},
+	{"already exists", netcfg.ErrExists},
+	{"No such process", netcfg.ErrNotFound},
+	{"Cannot assign requested address", netcfg.ErrNotFound},
+	{"No such file or directory", netcfg.ErrNotFound},
+	{"address not found", netcfg.ErrNotFound},
+	{"Cannot find device", netcfg.ErrNotFound},
 }

@@ -282,3 +282,16 @@ func ParseSnapshot(addrShow, routeShow []byte) (*netcfg.Snapshot, error) {
 	}
 	return &netcfg.Snapshot{Interfaces: links, Addresses: addrs, Routes: routes}, nil
 }
+
+// WithPersistentView appends a StorePersistent copy of every active route
+// the persistent-view rule selects (IsPersistent): Linux's persistent view.
+func WithPersistentView(routes []netcfg.Route) []netcfg.Route {
+	n := len(routes)
+	for _, r := range routes[:n] {
+		if r.Store == netcfg.StoreActive && IsPersistent(r.Table, r.Protocol) {
+			r.Store = netcfg.StorePersistent
+			routes = append(routes, r)
+		}
+	}
+	return routes
+}

@@ -192,21 +192,8 @@ func (h *nsHost) Snapshot(ctx context.Context) (*netcfg.Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing routes in %s: %w", h.name, err)
 	}
-	s.Routes = withPersistentView(s.Routes)
+	s.Routes = iproute2.WithPersistentView(s.Routes)
 	return s, nil
-}
-
-// withPersistentView appends a StorePersistent copy of every active route
-// the persistent-view rule selects (iproute2.IsPersistent).
-func withPersistentView(routes []netcfg.Route) []netcfg.Route {
-	n := len(routes)
-	for _, r := range routes[:n] {
-		if r.Store == netcfg.StoreActive && iproute2.IsPersistent(r.Table, r.Protocol) {
-			r.Store = netcfg.StorePersistent
-			routes = append(routes, r)
-		}
-	}
-	return routes
 }
 
 // dumpMessages sends an AF_UNSPEC dump request of type req (with a zeroed

@@ -9,7 +9,6 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 	"net"
 	"net/netip"
-	"strings"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -165,23 +164,6 @@ func sentinel(err error) error {
 	return err
 }
 
-// ipOutputSentinels maps what ip prints for those errnos: strerror
-// ("RTNETLINK answers: File exists") or, when the kernel sends an extended
-// ack, its message ("Error: ipv4: Address already assigned.").
-var ipOutputSentinels = []struct {
-	text string
-	err  error
-}{
-	{"File exists", netcfg.ErrExists},
-	{"Address already assigned", netcfg.ErrExists},
-	{"already exists", netcfg.ErrExists},
-	{"No such process", netcfg.ErrNotFound},
-	{"Cannot assign requested address", netcfg.ErrNotFound},
-	{"No such file or directory", netcfg.ErrNotFound},
-	{"address not found", netcfg.ErrNotFound},
-	{"Cannot find device", netcfg.ErrNotFound},
-}
-
 // runIP runs argv (argv[0] is "ip", its -n naming the namespace) through
 // netcfg.Exec. A failure names the netcfg sentinel the output implies, if
 // any, beside the *netcfg.CommandError.
@@ -190,13 +172,5 @@ func (h *nsHost) runIP(ctx context.Context, argv []string) error {
 		return netcfg.Unsupported("mechanism "+string(netcfg.IPRoute2), "ip is not on PATH")
 	}
 	out, err := netcfg.Exec.Run(ctx, argv)
-	if err == nil {
-		return nil
-	}
-	for _, s := range ipOutputSentinels {
-		if strings.Contains(string(out.Combined()), s.text) {
-			return fmt.Errorf("%w: %w", s.err, err)
-		}
-	}
-	return err
+	return iproute2.Sentinel(out, err)
 }

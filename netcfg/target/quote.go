@@ -30,8 +30,8 @@ func WindowsCommandLine(argv []string) string {
 		var b strings.Builder
 		b.WriteByte('"')
 		slashes := 0
-		for _, r := range a {
-			switch r {
+		for j := 0; j < len(a); j++ {
+			switch a[j] {
 			case '\\':
 				slashes++
 				continue
@@ -41,7 +41,7 @@ func WindowsCommandLine(argv []string) string {
 				b.WriteString(strings.Repeat(`\`, slashes))
 			}
 			slashes = 0
-			b.WriteRune(r)
+			b.WriteByte(a[j])
 		}
 		b.WriteString(strings.Repeat(`\`, 2*slashes))
 		b.WriteByte('"')

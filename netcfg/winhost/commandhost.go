@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -242,91 +241,7 @@ func (h *commandHost) DeleteRoute(ctx context.Context, m netcfg.Mechanism, r net
 	return nil
 }
 
-// Subscribe polls the snapshot every poll and delivers what changed between
-// two polls as events, routes before addresses, each in line order. A
-// failed poll is retried at the next tick.
+// Subscribe polls the snapshot every poll (netcfg.PollChanges).
 func (h *commandHost) Subscribe(ctx context.Context, fn func(netcfg.Event)) (stop func(), err error) {
-	prev, err := h.Snapshot(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("subscribing to %s: %w", h.name, err)
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(h.poll)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			now, err := h.Snapshot(ctx)
-			if err != nil {
-				continue
-			}
-			for _, e := range changes(prev, now) {
-				fn(e)
-			}
-			prev = now
-		}
-	}()
-	return func() { cancel(); <-done }, nil
-}
-
-// changes are the events that turn snapshot a into b.
-func changes(a, b *netcfg.Snapshot) []netcfg.Event {
-	var out []netcfg.Event
-	at := b.Taken
-	routes := func(s *netcfg.Snapshot) map[string]netcfg.Route {
-		m := map[string]netcfg.Route{}
-		for _, r := range s.Routes {
-			m[r.Line()] = r
-		}
-		return m
-	}
-	addrs := func(s *netcfg.Snapshot) map[string]netcfg.Address {
-		m := map[string]netcfg.Address{}
-		for _, x := range s.Addresses {
-			m[x.Line()] = x
-		}
-		return m
-	}
-	ra, rb := routes(a), routes(b)
-	for _, k := range sortedKeys(ra) {
-		if _, ok := rb[k]; !ok {
-			r := ra[k]
-			out = append(out, netcfg.Event{Time: at, Kind: netcfg.RouteRemoved, Route: &r})
-		}
-	}
-	for _, k := range sortedKeys(rb) {
-		if _, ok := ra[k]; !ok {
-			r := rb[k]
-			out = append(out, netcfg.Event{Time: at, Kind: netcfg.RouteAdded, Route: &r})
-		}
-	}
-	aa, ab := addrs(a), addrs(b)
-	for _, k := range sortedKeys(aa) {
-		if _, ok := ab[k]; !ok {
-			x := aa[k]
-			out = append(out, netcfg.Event{Time: at, Kind: netcfg.AddrRemoved, Address: &x})
-		}
-	}
-	for _, k := range sortedKeys(ab) {
-		if _, ok := aa[k]; !ok {
-			x := ab[k]
-			out = append(out, netcfg.Event{Time: at, Kind: netcfg.AddrAdded, Address: &x})
-		}
-	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return netcfg.PollChanges(ctx, h.name, h.poll, h.Snapshot, fn)
 }

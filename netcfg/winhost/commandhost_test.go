@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/netip"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/kbharness/kbharness/netcfg"
@@ -95,19 +94,6 @@ func TestCommandHostSnapshot(t *testing.T) {
 	}
 	if i, err := h.(*commandHost).index("Ethernet 2"); err != nil || i != 11 {
 		t.Errorf("index of Ethernet 2 = %d, %v; want 11", i, err)
-	}
-}
-
-func TestChangesBetweenPolls(t *testing.T) {
-	a := &netcfg.Snapshot{Routes: []netcfg.Route{{Dst: netip.MustParsePrefix("0.0.0.0/0"), Gateway: netip.MustParseAddr("192.0.2.1"), Interface: "Ethernet 2"}}}
-	b := &netcfg.Snapshot{Addresses: []netcfg.Address{{Prefix: netip.MustParsePrefix("192.0.2.21/24"), Interface: "Ethernet 2"}}}
-	var got []string
-	for _, e := range changes(a, b) {
-		got = append(got, e.String())
-	}
-	want := []string{"route-removed default via 192.0.2.1 dev Ethernet 2 metric 0", "addr-added addr 192.0.2.21/24 dev Ethernet 2"}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
