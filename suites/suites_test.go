@@ -5,12 +5,14 @@ package suites
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/reports"
 	"github.com/kbharness/kbharness/suites/framework"
 
@@ -32,6 +34,14 @@ func TestSuites(t *testing.T) {
 var _ = BeforeSuite(func() {
 	if err := framework.CheckOptions(); err != nil {
 		Fail(err.Error())
+	}
+	if t := framework.Options.Target; lab.IsRemote(t) && !strings.HasPrefix(t, lab.StandinScheme) {
+		info, err := framework.ProbeTarget()
+		if err != nil {
+			Fail(fmt.Sprintf("target %s (nothing was run): %v", t, err))
+		}
+		fmt.Fprintf(GinkgoWriter, "target %s: %s\n", t, info)
+		AddReportEntry("target", fmt.Sprintf("%s: %s", t, info))
 	}
 })
 

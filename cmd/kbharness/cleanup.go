@@ -9,6 +9,7 @@ import (
 
 	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	remote "github.com/kbharness/kbharness/netcfg/target"
 )
 
 func init() {
@@ -19,13 +20,14 @@ func init() {
 	})
 }
 
-const cleanupUsage = `Usage: kbharness cleanup [--target T] [--all]
+const cleanupUsage = `Usage: kbharness cleanup [--target URL] [--all] [--ssh-identity F] [--ssh-known-hosts F] [--password-file F]
 
 First, replays the undo journals that dead kbharness runs left in the state
 directory ($KBHARNESS_STATE_DIR/journal, else /var/lib/kbharness/journal;
 %ProgramData%\kbharness\journal on Windows): every change a run made to a
 host it did not build (a namespace attached with -kb.netns, the local
-Windows lab VM) is reverted, newest first, and the host is compared with the
+Windows lab VM, a remote guest reached by ssh://, winrm:// or psdirect://,
+whose journal stays on this controller) is reverted, newest first, and the host is compared with the
 baseline the run recorded before its first change. Prints what was restored
 and any residual difference. Journals of running processes are left alone.
 Safe to run again: a cleanup killed halfway is finished by the next one.
@@ -40,7 +42,8 @@ an undo failed (the journal is then kept for the next cleanup).`
 
 func runCleanup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("cleanup", cleanupUsage, stderr)
-	target := fs.String("target", "", `replay only the journals of this target ("netns:NAME", or "local" on Windows)`)
+	target := fs.String("target", "", `replay only the journals of this target ("netns:NAME", "local" on Windows, ssh://user@host[:port], winrm://user@host[:port], psdirect://VM?user=NAME)`)
+	remote.Default.Register(fs, "")
 	all := fs.Bool("all", false, "also remove kbh- namespaces of running processes and kept labs (their tests will fail)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -47,6 +47,7 @@ type Lab struct {
 	// Attach (or New on Windows) replayed before starting.
 	Recovered []*journal.Result
 	owned     bool             // created by us: Close deletes the namespaces
+	remote    netcfg.Runner    // the host's commands, on a remote target; nil for this machine
 	journal   *journal.Journal // undo log of every change made through Host
 	target    *journal.Target  // the unjournaled host, for undoing
 	closeOnce sync.Once        // the first Close or Detach wins
@@ -58,6 +59,12 @@ type Lab struct {
 // injectors are refused there, and every change is undone from a durable
 // journal, also after a crash.
 func (l *Lab) Owned() bool { return l.owned }
+
+// Remote reports a host reached over a transport (ssh://, winrm://,
+// psdirect://, standin://): it has no namespace here, so what must run on
+// the host itself (sockets, the hammer) runs there through Exec, or not at
+// all.
+func (l *Lab) Remote() bool { return l.remote != nil }
 
 // Journal is the lab's undo log: its file, if durable, and its target.
 func (l *Lab) Journal() *journal.Journal { return l.journal }

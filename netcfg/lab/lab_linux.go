@@ -278,13 +278,9 @@ func (l *Lab) attach(ctx context.Context) error {
 	return nil
 }
 
-// OpenTarget opens a journal's target: "netns:NAME" or "lab:ID" (a lab
-// kbharness built, whose journal is never on disk). A namespace that no
-// longer exists is netcfg.ErrNotFound.
-func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
-	if strings.HasPrefix(target, StandinScheme) {
-		return openStandin(ctx, target)
-	}
+// openLocalTarget opens a target on this machine: "netns:NAME". A
+// namespace that no longer exists is netcfg.ErrNotFound.
+func openLocalTarget(ctx context.Context, target string) (*journal.Target, error) {
 	kind, name, _ := strings.Cut(target, ":")
 	if kind != "netns" || name == "" {
 		return nil, fmt.Errorf("opening target %q: not a target of this host (want netns:NAME)", target)
@@ -405,9 +401,13 @@ func (l *Lab) Do(role string, fn func() error) error {
 	return linuxhost.Do(ns, fn)
 }
 
-// Exec runs argv inside the role's namespace and returns its combined
-// output. Errors carry argv and output.
+// Exec runs argv inside the role's namespace (a remote host: through its
+// transport) and returns its combined output. Errors carry argv and output.
 func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, error) {
+	if l.Remote() && role == HostRole {
+		out, err := l.remote.Run(ctx, argv)
+		return out.Combined(), err
+	}
 	ns, ok := l.Namespaces[role]
 	if !ok {
 		return nil, fmt.Errorf("running %q in role %q: no such role in lab %s", argv, role, l.ID)

@@ -49,10 +49,8 @@ func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, er
 	return nil, unsupported("lab exec")
 }
 
-// OpenTarget is unsupported: journal targets are namespaces or Windows.
-func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
-	if strings.HasPrefix(target, StandinScheme) {
-		return openStandin(ctx, target)
-	}
+// openLocalTarget is unsupported: this machine is neither a namespace nor
+// Windows.
+func openLocalTarget(ctx context.Context, target string) (*journal.Target, error) {
 	return nil, unsupported("target " + target)
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/journal"
@@ -23,7 +22,7 @@ import (
 // allowDefaultRouteInterface. A link chosen by MAC gets its alias filled
 // in. Every change made through Host is journaled in journal.Dir(); Undo
 // and Close revert them and check the baseline.
-func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) { return openWindows(ctx, localTarget, f) }
+func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) { return openHost(ctx, localTarget, f) }
 
 // LocalDialect is the dialect of the lab New opens here: this Windows
 // machine.
@@ -32,12 +31,9 @@ const LocalDialect = netcfg.DialectWindows
 // localTarget names this machine in journals.
 const localTarget = "local"
 
-// OpenTarget opens a journal's target: "local", this machine, with every
-// mechanism, and commands run by exec.
-func OpenTarget(ctx context.Context, target string) (*journal.Target, error) {
-	if strings.HasPrefix(target, StandinScheme) {
-		return openStandin(ctx, target)
-	}
+// openLocalTarget opens "local", this machine, with every mechanism, and
+// commands run by exec.
+func openLocalTarget(ctx context.Context, target string) (*journal.Target, error) {
 	if target != localTarget {
 		return nil, fmt.Errorf("opening target %q: not a target of this host (want %s)", target, localTarget)
 	}
@@ -67,20 +63,29 @@ func (l *Lab) Close() error {
 // Detach is a no-op on Windows: nothing is built, nothing is kept.
 func (l *Lab) Detach() error { return nil }
 
-// Do runs fn for the host role: Windows labs have one host, this one.
+// Do runs fn for the host role of a lab on this machine: Windows labs
+// have one host.
 func (l *Lab) Do(role string, fn func() error) error {
+	if l.Remote() {
+		return netcfg.Unsupported("running in-process on "+l.ID, "the host is remote: only its commands reach it (Exec)")
+	}
 	if role != HostRole {
 		return netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
 	}
 	return fn()
 }
 
-// Exec runs argv on this host for the host role.
+// Exec runs argv on the host for the host role: this machine, or the
+// remote host through its transport.
 func (l *Lab) Exec(ctx context.Context, role string, argv ...string) ([]byte, error) {
 	if role != HostRole {
 		return nil, netcfg.Unsupported("lab role "+role, "a Windows lab has only the host role")
 	}
-	out, err := netcfg.Exec.Run(ctx, argv)
+	r := netcfg.Exec
+	if l.Remote() {
+		r = l.remote
+	}
+	out, err := r.Run(ctx, argv)
 	return out.Combined(), err
 }
 

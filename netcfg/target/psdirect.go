@@ -60,7 +60,7 @@ func (t *psdirectTransport) close() error { return nil }
 func PSDirectScript(vm, user string, argv []string, stdin bool) string {
 	quoted := make([]string, len(argv))
 	for i, a := range argv {
-		quoted[i] = psQuote(a)
+		quoted[i] = pwsh.Quote(a)
 	}
 	in := "$null"
 	if stdin {
@@ -69,10 +69,10 @@ func PSDirectScript(vm, user string, argv []string, stdin bool) string {
 	return strings.Join([]string{
 		"$ErrorActionPreference = 'Stop'",
 		"$pw = ConvertTo-SecureString $env:" + psdirectPasswordVar + " -AsPlainText -Force",
-		"$cred = New-Object System.Management.Automation.PSCredential(" + psQuote(user) + ", $pw)",
+		"$cred = New-Object System.Management.Automation.PSCredential(" + pwsh.Quote(user) + ", $pw)",
 		"$argv = @(" + strings.Join(quoted, ", ") + ")",
 		"$in = " + in,
-		"$r = Invoke-Command -VMName " + psQuote(vm) + " -Credential $cred -ArgumentList (,$argv), $in -ScriptBlock {",
+		"$r = Invoke-Command -VMName " + pwsh.Quote(vm) + " -Credential $cred -ArgumentList (,$argv), $in -ScriptBlock {",
 		"  param($argv, $in)",
 		"  $ErrorActionPreference = 'Continue'",
 		"  $rest = @($argv | Select-Object -Skip 1)",
@@ -83,6 +83,3 @@ func PSDirectScript(vm, user string, argv []string, stdin bool) string {
 		"exit $r.Code",
 	}, "\n")
 }
-
-// psQuote is a PowerShell single-quoted string literal.
-func psQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
-	"strings"
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/pwsh"
@@ -34,6 +33,6 @@ func (c *Conn) Put(ctx context.Context, path string, data []byte) error {
 // PutWindowsArgv is the PowerShell (2.0) command that writes the base64 it
 // reads on stdin to path.
 func PutWindowsArgv(path string) []string {
-	return pwsh.EncodedArgv("$ErrorActionPreference = 'Stop'; [IO.File]::WriteAllBytes('" +
-		strings.ReplaceAll(path, "'", "''") + "', [Convert]::FromBase64String([Console]::In.ReadToEnd()))")
+	return pwsh.EncodedArgv("$ErrorActionPreference = 'Stop'; [IO.File]::WriteAllBytes(" +
+		pwsh.Quote(path) + ", [Convert]::FromBase64String([Console]::In.ReadToEnd()))")
 }

@@ -70,8 +70,8 @@ func (s Settings) Password() (string, error) {
 	return "", ErrNoPassword
 }
 
-// poll is the polling interval for u: its ?poll= if set, else s.Poll.
-func (s Settings) poll(u *URL) (time.Duration, error) {
+// PollFor is the polling interval for u: its ?poll= if set, else s.Poll.
+func (s Settings) PollFor(u *URL) (time.Duration, error) {
 	v := u.Query.Get("poll")
 	if v == "" {
 		return s.Poll, nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	"github.com/kbharness/kbharness/netcfg/target"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -18,7 +19,8 @@ import (
 // and a copied suite binary:
 //
 //	-kb.netns / KBHARNESS_NETNS            attach to this existing namespace instead of building a lab
-//	-kb.target / KBHARNESS_TARGET          run against this target instead (standin://HOST:PORT)
+//	-kb.target / KBHARNESS_TARGET          run against this host instead (ssh://, winrm://, psdirect://, standin://)
+//	-kb.ssh-identity, -kb.ssh-known-hosts, -kb.password-file, -kb.poll  how targets are reached (package netcfg/target)
 //	-kb.lab-dir / KBHARNESS_LAB_DIR        directory whose NAME.yaml replaces the embedded lab NAME
 //	-kb.inject / KBHARNESS_INJECT          comma-separated defect injectors to start in every lab
 //	-kb.report-dir / KBHARNESS_REPORT_DIR  where JUnit, JSON and summary reports go
@@ -34,7 +36,8 @@ func init() {
 	flag.StringVar(&Options.Netns, "kb.netns", os.Getenv("KBHARNESS_NETNS"),
 		"attach to this existing network namespace (a real lab host) instead of building a namespace lab; only the fixture's interfaces are touched")
 	flag.StringVar(&Options.Target, "kb.target", os.Getenv("KBHARNESS_TARGET"),
-		"run against this host instead of a namespace lab: "+lab.StandinScheme+"HOST:PORT, a Windows-dialect host driven through the command stand-ins' server (kbh-standin serve); its lab fixture names the host's adapters")
+		"run against this host instead of a namespace lab: ssh://user@host[:port], winrm://user@host[:port], psdirect://VMNAME?user=NAME (its OS and dialect are probed on connect), or "+lab.StandinScheme+"HOST:PORT (the Windows command stand-ins' server); the lab fixture names the host's adapters")
+	target.Default.Register(flag.CommandLine, "kb.")
 	flag.StringVar(&Options.LabDir, "kb.lab-dir", os.Getenv("KBHARNESS_LAB_DIR"),
 		"directory of lab fixtures; NAME.yaml there replaces the embedded lab NAME")
 	flag.StringVar(&Options.Inject, "kb.inject", os.Getenv("KBHARNESS_INJECT"),
@@ -72,7 +75,11 @@ func CheckOptions() error {
 		errs = append(errs, errors.New("-kb.netns and -kb.target exclude each other"))
 	}
 	if t := Options.Target; t != "" && !strings.HasPrefix(t, lab.StandinScheme) {
-		errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET %q: unknown target (known: %sHOST:PORT)", t, lab.StandinScheme))
+		if _, err := target.Parse(t); err != nil {
+			errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET: %w", err))
+		} else if !lab.IsRemote(t) {
+			errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET %q: use -kb.netns for a namespace; the suites never run on this machine's own interfaces", t))
+		}
 	}
 	if d := Options.LabDir; d != "" {
 		if st, err := os.Stat(d); err != nil {

@@ -140,11 +140,32 @@ func (e *Env) RequireBuiltLab(needs string) {
 	}
 }
 
+// RequireLocalHost skips the spec on a remote host (Lab.Remote), which
+// only commands reach: what it needs runs in-process on the host.
+func (e *Env) RequireLocalHost(needs string) {
+	if e.Lab.Remote() {
+		Skip(fmt.Sprintf("needs %s on the host itself; %s is reached only by commands", needs, Options.Target))
+	}
+}
+
 // RequireMechanism skips the spec when the host cannot use m.
 func (e *Env) RequireMechanism(m netcfg.Mechanism) {
 	if c := e.Host.Capabilities(); !c.Has(m) {
 		Skip(fmt.Sprintf("mechanism %s unsupported on this host: %s", m, c.Why(m)))
 	}
+}
+
+// FirstMechanism is the first of ms the host can use (a remote Linux host
+// has iproute2, not netlink); it skips the spec when there is none.
+func (e *Env) FirstMechanism(ms []netcfg.Mechanism) netcfg.Mechanism {
+	c := e.Host.Capabilities()
+	for _, m := range ms {
+		if c.Has(m) {
+			return m
+		}
+	}
+	Skip(fmt.Sprintf("none of the mechanisms %v works on this host", ms))
+	return ""
 }
 
 // AddAddress adds an address by mechanism m; the lab's journal undoes it

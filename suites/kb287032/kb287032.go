@@ -38,7 +38,8 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 			adds := alternate(u, sc.Addresses)
 			// At the start point: a fresh lab in a lab kbharness built, the
 			// host's own baseline plus learned deltas on an attached host.
-			history := e.History(addrBy, d.RouteMechanisms()[0], u.Elements()...)
+			routeBy := e.FirstMechanism(d.RouteMechanisms())
+			history := e.History(addrBy, routeBy, u.Elements()...)
 
 			var c explore.Config
 			step := func(o explore.Op, settle bool) {
@@ -69,7 +70,7 @@ var _ = Describe("KB287032: routes stay right when dynamic addresses leave a mul
 			}
 			for _, r := range u.Routes {
 				e.Step("adding the manual route %s via %s on %s", r.Dst, r.Gateway, r.Interface)
-				step(explore.Element{Route: &r}.Op(true, d.RouteMechanisms()[0]), false)
+				step(explore.Element{Route: &r}.Op(true, routeBy), false)
 			}
 			for _, a := range removalOrder(adds, order, seed) {
 				e.Step("deleting %s by %s (%s order)", a.Address, addrBy, order)

@@ -107,6 +107,7 @@ func negativeEntries() []TableEntry {
 // reporting the counts so far.
 func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slot int) *hammer.Result {
 	GinkgoHelper()
+	e.RequireLocalHost("the hammer's sockets (on a legacy guest, run the agent: kbharness hammer --target)")
 	target := e.Lab.HostAddress(0, netcfg.IPv4).Addr()
 	Expect(target.IsValid()).To(BeTrue(), "lab %s has no IPv4 address on its first link", e.Fixture.Name)
 	var allowed []netip.Prefix

@@ -51,6 +51,7 @@ var _ = Describe("KB943650: multicast forwarding under churn keeps forwarding an
 				if env.Lab.Owned() {
 					Skip("a namespace lab runs the forwarding spec, with peers; this one is for hosts kbharness did not build")
 				}
+				env.RequireLocalHost("multicast sockets and a TCP echo on the host")
 				guardCrash()
 				res, err := RunOnHost(ctx, env.Lab, env.Timeline, env.Step, sc, GinkgoWriter)
 				if errors.Is(err, netcfg.ErrUnsupported) {
