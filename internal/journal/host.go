@@ -21,6 +21,12 @@ func (h *host) AddAddress(ctx context.Context, m netcfg.Mechanism, a netcfg.Addr
 	if err := h.j.Record(Op{Kind: DeleteAddress, Mechanism: m, Address: &a, Undoes: fmt.Sprintf("add address %s dev %s", a.Prefix, a.Interface)}); err != nil {
 		return err
 	}
+	// A mechanism that knows a better undo (AddIPAddress: DeleteIPAddress
+	// of the NTE context) records it once it has made the change; it
+	// replays first, and the delete-address above finds nothing left.
+	ctx = netcfg.WithUndoRecorder(ctx, func(u netcfg.UndoCommand) error {
+		return h.j.Record(Op{Kind: Run, Argv: u.Argv, Address: u.Guard, Undoes: u.Undoes})
+	})
 	return h.Host.AddAddress(ctx, m, a)
 }
 

@@ -59,7 +59,10 @@ type Op struct {
 	Mechanism netcfg.Mechanism    `json:"mechanism,omitempty"`
 	Address   *netcfg.AddressSpec `json:"address,omitempty"`
 	Route     *netcfg.RouteSpec   `json:"route,omitempty"`
-	Argv      []string            `json:"argv,omitempty"`
+	// Argv is a Run's command. A Run with an Address deletes that address
+	// (DeleteIPAddress of its NTE context): it runs only while the address
+	// is there and not in the baseline.
+	Argv []string `json:"argv,omitempty"`
 	// Undoes says which change the operation undoes, for people reading
 	// the journal or cleanup's output.
 	Undoes string `json:"undoes"`
@@ -67,6 +70,8 @@ type Op struct {
 
 func (o Op) String() string {
 	switch {
+	case o.Kind == Run && o.Address != nil:
+		return fmt.Sprintf("%s %s (deletes %s dev %s)", o.Kind, o.Undoes, o.Address.Prefix, o.Address.Interface)
 	case o.Address != nil:
 		return fmt.Sprintf("%s %s dev %s (%s)", o.Kind, o.Address.Prefix, o.Address.Interface, o.Mechanism)
 	case o.Route != nil:
@@ -103,6 +108,9 @@ func (o Op) validate() error {
 	case Run:
 		if len(o.Argv) == 0 {
 			return errors.New("run without argv")
+		}
+		if o.Address != nil && (!o.Address.Prefix.IsValid() || o.Address.Interface == "") {
+			return errors.New("run guarded by an invalid address")
 		}
 	default:
 		return fmt.Errorf("unknown kind %q", o.Kind)

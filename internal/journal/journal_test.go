@@ -381,3 +381,50 @@ func TestJournalFileIsDurableBeforeTheChange(t *testing.T) {
 		t.Fatalf("journal holds %v (%v), want the inverse delete-address %s", ops, err, extra.Prefix)
 	}
 }
+
+// nteHost is a fakeHost whose AddAddress, like AddIPAddress, records its
+// own undo: a command naming the NTE context.
+type nteHost struct{ *fakeHost }
+
+func (h nteHost) AddAddress(ctx context.Context, m netcfg.Mechanism, a netcfg.AddressSpec) error {
+	if err := h.fakeHost.AddAddress(ctx, m, a); err != nil {
+		return err
+	}
+	return netcfg.RecordUndo(ctx, netcfg.UndoCommand{Undoes: "AddIPAddress (NTE context 7)", Argv: []string{"delete-nte", "7"}, Guard: &a})
+}
+
+// TestMechanismUndoReplaysFirstAndOnlyWhileItsAddressIsThere: the
+// mechanism's own undo (DeleteIPAddress of the NTE context) is journaled
+// after the change and replayed before the generic delete-address; once the
+// address is gone, it is not run again.
+func TestMechanismUndoReplaysFirstAndOnlyWhileItsAddressIsThere(t *testing.T) {
+	fake := newFake()
+	j, err := New(testDir(t), "netns:test", snap(t, fake))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.Wrap(nteHost{fake}).AddAddress(context.Background(), netcfg.IPHlpAPILegacy, extra); err != nil {
+		t.Fatal(err)
+	}
+	var ran [][]string
+	run := netcfg.RunnerFunc(func(_ context.Context, argv []string) (netcfg.Output, error) {
+		ran = append(ran, argv)
+		return netcfg.Output{}, fake.DeleteAddress(context.Background(), "", extra)
+	})
+	fake.calls = nil
+	res, err := j.Undo(context.Background(), &Target{Host: fake, Run: run})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ran) != 1 || !slices.Equal(ran[0], []string{"delete-nte", "7"}) || !slices.Equal(fake.calls, []string{"delete-address " + extra.Prefix.String()}) {
+		t.Errorf("ran %q, host calls %q: want the NTE delete once, and no generic delete-address after it", ran, fake.calls)
+	}
+	if !res.Residual.Empty() || len(res.Restored) != 1 || !strings.Contains(res.Restored[0], "NTE context 7") {
+		t.Errorf("restored %q, residual %s", res.Restored, res.Residual)
+	}
+	ran = nil
+	if _, err := j.Undo(context.Background(), &Target{Host: fake, Run: run}); err != nil || len(ran) > 0 {
+		t.Errorf("second undo ran %q (%v): the guard must skip an address already gone", ran, err)
+	}
+}

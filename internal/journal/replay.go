@@ -139,6 +139,9 @@ func apply(ctx context.Context, t *Target, baseline, now *netcfg.Snapshot, op Op
 		}
 		return true, false, ignore(h.AddRoute(ctx, mechanism(h, op), *op.Route), netcfg.ErrExists)
 	case Run:
+		if a := op.Address; a != nil && (baseline.HasAddress(a.Prefix) || !now.HasAddress(a.Prefix)) {
+			return false, baseline.HasAddress(a.Prefix), nil
+		}
 		if t.Run == nil {
 			return false, false, netcfg.Unsupported("running commands", "the target has no command runner")
 		}

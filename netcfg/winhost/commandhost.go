@@ -21,24 +21,25 @@ const DefaultPoll = 200 * time.Millisecond
 // nothing but netsh (Vista / Server 2008 and later): snapshots come from
 // `netsh interface ipv4|ipv6 show interfaces|addresses|route
 // store=active|persistent`; changes go through the command mechanisms its
-// probes find working (route.exe, netsh, PowerShell); change events come
+// probes find working (route.exe, netsh, PowerShell, and AddIPAddress by
+// P/Invoke from PowerShell: LegacyPS); change events come
 // from polling the snapshot every poll (0: DefaultPoll), since commands
-// deliver no callbacks. The in-process mechanisms (winipcfg,
-// iphlpapi-legacy) exist only on the machine itself.
+// deliver no callbacks. winipcfg runs in-process: only on the machine
+// itself.
 func OpenCommands(ctx context.Context, name string, r netcfg.Runner, poll time.Duration) (netcfg.Host, error) {
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
 	h := &commandHost{name: name, run: r, poll: poll}
 	h.commands = Mechanisms(r, h.index)
+	h.commands[netcfg.IPHlpAPILegacy] = &LegacyPS{Run: r, Index: h.index}
 	if _, err := h.Snapshot(ctx); err != nil {
 		return nil, fmt.Errorf("opening windows host %s: %w", name, err)
 	}
 	h.caps = netcfg.Capabilities{
 		Dialect: netcfg.DialectWindows, PersistentStore: true, IPv6: true,
 		Missing: map[netcfg.Mechanism]string{
-			netcfg.WinIPCfg:       "winipcfg calls iphlpapi in-process: only on the Windows machine itself",
-			netcfg.IPHlpAPILegacy: "AddIPAddress runs in-process: only on the Windows machine itself",
+			netcfg.WinIPCfg: "winipcfg calls iphlpapi in-process: only on the Windows machine itself",
 		},
 	}
 	for _, m := range mechanismOrder {

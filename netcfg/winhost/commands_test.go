@@ -5,12 +5,14 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/pwsh"
 	"github.com/kbharness/kbharness/netcfg/winreg"
 )
 
@@ -235,5 +237,41 @@ func TestProbes(t *testing.T) {
 				t.Errorf("%T.Probe on stubs: got %v, want ErrUnsupported", c, err)
 			}
 		}
+	}
+}
+
+// TestLegacyPS runs AddIPAddress and DeleteIPAddress by P/Invoke: the NTE
+// context AddIPAddress printed is kept, handed to the undo recorder as a
+// guarded DeleteIPAddress, and used by DeleteAddress.
+func TestLegacyPS(t *testing.T) {
+	add, err := pwsh.LegacyAddArgv(secondary.Prefix, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	del := pwsh.LegacyDeleteArgv(7)
+	r := &fakeRunner{t: t, answers: map[string]answer{
+		strings.Join(add, " "): {out: "NTEContext=7 NTEInstance=1234\r\n"},
+		strings.Join(del, " "): {},
+	}}
+	c := &LegacyPS{Run: r, Index: indexOf}
+	var undo []netcfg.UndoCommand
+	ctx := netcfg.WithUndoRecorder(context.Background(), func(u netcfg.UndoCommand) error { undo = append(undo, u); return nil })
+	if err := c.AddAddress(ctx, secondary); err != nil {
+		t.Fatal(err)
+	}
+	if len(undo) != 1 || !slices.Equal(undo[0].Argv, del) || *undo[0].Guard != secondary || !strings.Contains(undo[0].Undoes, "NTE context 7") {
+		t.Errorf("undo recorded: %+v", undo)
+	}
+	if err := c.DeleteAddress(ctx, secondary); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteAddress(ctx, secondary); !errors.Is(err, netcfg.ErrNotFound) {
+		t.Errorf("deleting it again: %v, want ErrNotFound (no NTE context)", err)
+	}
+	if err := c.AddAddress(ctx, netcfg.AddressSpec{Prefix: netip.MustParsePrefix("2001:db8::21/64"), Interface: "Ethernet 2"}); !errors.Is(err, netcfg.ErrUnsupported) {
+		t.Errorf("IPv6 by AddIPAddress: %v, want ErrUnsupported", err)
+	}
+	if err := c.AddRoute(ctx, defaultRoute); !errors.Is(err, netcfg.ErrUnsupported) {
+		t.Errorf("a route by AddIPAddress: %v, want ErrUnsupported", err)
 	}
 }
