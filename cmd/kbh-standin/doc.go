@@ -13,8 +13,18 @@
 //
 // Built for Linux, it is the server, run inside the lab namespace:
 //
-//	kbh-standin serve --listen 127.0.0.1:0 --ready FILE [--inject secondary-ip-route-loss] [--log FILE]
+//	kbh-standin serve --listen 127.0.0.1:0 --ready FILE [--inject secondary-ip-route-loss] [--os 2019|2008r2] [--log FILE]
 //
 // It writes the address it listens on to FILE once it accepts
-// connections, and runs until SIGINT or SIGTERM.
+// connections, and runs until SIGINT or SIGTERM. --os picks the Windows it
+// answers as: 2019 (the default) or 2008r2 (`ver` 6.1.7601, PowerShell
+// 2.0, no NetTCPIP cmdlets).
+//
+// Also on Linux, as an sshd ForceCommand, it makes an OpenSSH server look
+// like Windows OpenSSH, which runs a command line in cmd.exe:
+//
+//	kbh-standin ssh-command --server ADDR
+//
+// splits $SSH_ORIGINAL_COMMAND by the Windows rules and runs it as
+// `cmd /c LINE` on the server at ADDR.
 package main

@@ -17,16 +17,29 @@ import (
 
 	"github.com/kbharness/kbharness/internal/standin"
 	"github.com/kbharness/kbharness/internal/standin/wire"
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/target"
 )
 
-const usage = `Usage: kbh-standin serve --listen ADDR --ready FILE [--inject NAME[,NAME]] [--log FILE]
+const usage = `Usage: kbh-standin serve --listen ADDR --ready FILE [--inject NAME[,NAME]] [--os 2019|2008r2] [--log FILE]
+       kbh-standin ssh-command --server ADDR
 
-Serves the Windows stand-in clients (route.exe, netsh.exe, powershell.exe,
-wevtutil.exe under Wine) from the network namespace it runs in. Writes the
-address it listens on to FILE once it accepts connections; runs until
-SIGINT or SIGTERM. Injectors: ` + "secondary-ip-route-loss" + `.`
+serve: serves the Windows stand-in clients (route.exe, netsh.exe,
+powershell.exe, wevtutil.exe under Wine, or ssh-command) from the network
+namespace it runs in. Writes the address it listens on to FILE once it
+accepts connections; runs until SIGINT or SIGTERM. Injectors:
+secondary-ip-route-loss. --os picks the Windows it answers as: 2019 (the
+default; NetTCPIP cmdlets) or 2008r2 (Windows 7 / 2008 R2: ver 6.1.7601,
+PowerShell 2.0, no NetTCPIP cmdlets).
+
+ssh-command: an sshd ForceCommand that makes the SSH server look like
+Windows OpenSSH: the client's command line ($SSH_ORIGINAL_COMMAND) is split
+by the Windows rules and run as cmd /c on the server at ADDR.`
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "ssh-command" {
+		os.Exit(sshCommand(os.Args[2:]))
+	}
 	if len(os.Args) < 2 || os.Args[1] != "serve" {
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)
@@ -37,6 +50,7 @@ func main() {
 	ready := fs.String("ready", "", "file to write the listening address to")
 	inject := fs.String("inject", "", "comma-separated defect injectors")
 	logFile := fs.String("log", "", "file to log each command to (default stderr)")
+	osName := fs.String("os", standin.DefaultOS, "the Windows release to answer as: 2019 or 2008r2")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		os.Exit(2)
 	}
@@ -46,13 +60,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *listen, *ready, *inject, *logFile); err != nil {
+	if err := serve(ctx, *listen, *ready, *inject, *osName, *logFile); err != nil {
 		fmt.Fprintf(os.Stderr, "kbh-standin: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, listen, ready, inject, logFile string) error {
+func serve(ctx context.Context, listen, ready, inject, osName, logFile string) error {
 	var log io.Writer = os.Stderr
 	if logFile != "" {
 		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -71,7 +85,7 @@ func serve(ctx context.Context, listen, ready, inject, logFile string) error {
 	if inject != "" {
 		names = strings.Split(inject, ",")
 	}
-	srv, err := standin.NewServer(k, standin.Options{Inject: names, Log: log})
+	srv, err := standin.NewServer(k, standin.Options{Inject: names, Log: log, OS: osName})
 	if err != nil {
 		return err
 	}
@@ -112,4 +126,35 @@ func writeReady(file, addr string) error {
 		return err
 	}
 	return os.Rename(tmp, file)
+}
+
+// sshCommand runs $SSH_ORIGINAL_COMMAND, split by the Windows rules, as
+// `cmd /c LINE` on the stand-in server, printing its output and exiting
+// with its status, as Windows OpenSSH runs a command in cmd.exe.
+func sshCommand(args []string) int {
+	fs := flag.NewFlagSet("ssh-command", flag.ContinueOnError)
+	fs.Usage = func() { fmt.Fprintln(os.Stderr, usage) }
+	server := fs.String("server", "", "the stand-in server's address")
+	if err := fs.Parse(args); err != nil || *server == "" || fs.NArg() > 0 {
+		fs.Usage()
+		return 2
+	}
+	argv := target.SplitWindowsCommandLine(os.Getenv("SSH_ORIGINAL_COMMAND"))
+	if len(argv) == 0 {
+		fmt.Fprintln(os.Stderr, "kbh-standin ssh-command: no command (interactive sessions are not served)")
+		return 2
+	}
+	out, err := standin.Runner(*server).Run(context.Background(), append([]string{wire.Cmd, "/c"}, argv...))
+	os.Stdout.Write(out.Stdout)
+	os.Stderr.Write(out.Stderr)
+	var ce *netcfg.CommandError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ce) && ce.Err == nil:
+		return out.ExitCode
+	default:
+		fmt.Fprintf(os.Stderr, "kbh-standin ssh-command: %v\n", err)
+		return 255
+	}
 }

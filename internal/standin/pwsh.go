@@ -59,6 +59,14 @@ func (c *cmd) powershell(args []string) {
 		c.unsupported("powershell %s: %v", quoteArgs(args), err)
 		return
 	}
+	if isLegacyScript(script) {
+		c.legacyIPHelper(script)
+		return
+	}
+	if strings.TrimSpace(script) == psVersionProbe {
+		c.printf("%s\n", c.s.os.PowerShell)
+		return
+	}
 	stmts, err := parseScript(script)
 	if err != nil {
 		c.unsupported("powershell script %q: %v", script, err)
@@ -66,6 +74,22 @@ func (c *cmd) powershell(args []string) {
 	}
 	r := &psRun{c: c}
 	c.exit = r.run(stmts)
+}
+
+// psVersionProbe is the one expression over $PSVersionTable the stand-in
+// answers: target.Probe's.
+const psVersionProbe = "$PSVersionTable.PSVersion.ToString()"
+
+// notRecognized is PowerShell's error for a cmdlet the OS lacks: the
+// NetTCPIP ones before Windows 8 / Server 2012.
+func (r *psRun) notRecognized(name string) error {
+	if r.c.s.os.NetTCPIP || !strings.Contains(strings.ToLower(name), "-net") {
+		return nil
+	}
+	return r.writeError(&psError{cmdlet: name,
+		msg:      fmt.Sprintf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program. Check the spelling of the name, or if a path was included, verify that the path is correct and try again.", name),
+		category: fmt.Sprintf("ObjectNotFound: (%s:String) [], CommandNotFoundException", name),
+		fqid:     "CommandNotFoundException"}, "")
 }
 
 // powershellScript returns the script of `powershell.exe [-NoProfile]
@@ -250,6 +274,9 @@ var commonParams = []psParamSpec{{"ErrorAction", "string"}, {"WarningAction", "s
 	{"Debug", "switch"}, {"ErrorVariable", "string"}, {"OutVariable", "string"}, {"WhatIf", "switch"}, {"Confirm", "switch"}}
 
 func (r *psRun) invoke(c *psCommand, input []psObject, piped bool) ([]psObject, error) {
+	if err := r.notRecognized(c.name); err != nil {
+		return nil, err
+	}
 	name, def, ok := findCmdlet(c.name)
 	if !ok {
 		return nil, unsupportedf("cmdlet %s (the stand-in implements %s)", c.name, strings.Join(cmdletNames(), ", "))

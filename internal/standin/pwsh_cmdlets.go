@@ -241,6 +241,9 @@ func (r *psRun) getCommand(name string, p map[string]psBound, _ []psObject) ([]p
 	if !ok || b.v.kind == vList {
 		return nil, unsupportedf("Get-Command without exactly one -Name")
 	}
+	if err := r.notRecognized(b.str()); err != nil {
+		return nil, err
+	}
 	n, _, ok := findCmdlet(b.str())
 	if !ok {
 		return nil, unsupportedf("Get-Command %s: the stand-in knows only %s", b.str(), strings.Join(cmdletNames(), ", "))

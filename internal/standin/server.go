@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -28,22 +29,53 @@ type Options struct {
 	Inject []string
 	// Log receives one line per command; nil discards.
 	Log io.Writer
+	// OS is the Windows the server answers as (a key of OSes; "" is
+	// DefaultOS).
+	OS string
 }
+
+// OS is a Windows release the server can answer as: the banner of
+// `cmd /c ver`, $PSVersionTable.PSVersion, and whether PowerShell has the
+// NetTCPIP cmdlets (Windows 8 / Server 2012 and later).
+type OS struct {
+	Name, Version, PowerShell string
+	NetTCPIP                  bool
+}
+
+// OSes are the releases a Server can answer as, by Options.OS.
+var OSes = map[string]OS{
+	"2019":   {Name: "Windows Server 2019", Version: "10.0.17763.1", PowerShell: "5.1.17763.1", NetTCPIP: true},
+	"2008r2": {Name: "Windows Server 2008 R2 / Windows 7 SP1", Version: "6.1.7601", PowerShell: "2.0"},
+}
+
+// DefaultOS is the release a Server answers as unless told.
+const DefaultOS = "2019"
 
 // Server answers the stand-in clients: it runs each command against its
 // Kernel and its persistent store, one command at a time.
 type Server struct {
 	k      Kernel
+	os     OS
 	inject map[string]bool
 	log    io.Writer
 
-	mu sync.Mutex
-	st store
+	mu      sync.Mutex
+	st      store
+	ntes    map[uint32]Addr // AddIPAddress's NTE contexts
+	nextNTE uint32
 }
 
 // NewServer returns a Server over k. An unknown injector is an error.
 func NewServer(k Kernel, o Options) (*Server, error) {
-	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore()}
+	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore(), ntes: map[uint32]Addr{}, nextNTE: 1}
+	name := o.OS
+	if name == "" {
+		name = DefaultOS
+	}
+	var ok bool
+	if s.os, ok = OSes[name]; !ok {
+		return nil, fmt.Errorf("unknown OS %q (known: %s)", name, strings.Join(slices.Sorted(maps.Keys(OSes)), ", "))
+	}
 	for _, name := range o.Inject {
 		if !slices.Contains(Injectors, name) {
 			return nil, fmt.Errorf("unknown defect injector %q (known: %s)", name, strings.Join(Injectors, ", "))
@@ -68,18 +100,7 @@ func (s *Server) Handle(req wire.Request) wire.Response {
 		s.st.seed(req.Registry)
 	}
 	c := &cmd{s: s}
-	switch req.Command {
-	case wire.Route:
-		c.route(req.Args)
-	case wire.Netsh:
-		c.netsh(req.Args)
-	case wire.PowerShell:
-		c.powershell(req.Args)
-	case wire.Wevtutil:
-		c.wevtutil(req.Args)
-	default:
-		c.unsupported("command %q: the stand-ins implement route, netsh, powershell and wevtutil", req.Command)
-	}
+	c.dispatch(req.Command, req.Args)
 	resp := wire.Response{Stdout: crlf(c.out.String()), Stderr: crlf(c.errs.String()), Exit: c.exit}
 	if req.RegistryErr == "" {
 		resp.Registry = s.st.registryOps(req.Registry)
@@ -132,6 +153,44 @@ func crlf(s string) string {
 
 // cmd is one command's run: its output, exit status and a cached view of
 // the kernel.
+// dispatch runs one stand-in command.
+func (c *cmd) dispatch(name string, args []string) {
+	switch name {
+	case wire.Route:
+		c.route(args)
+	case wire.Netsh:
+		c.netsh(args)
+	case wire.PowerShell:
+		c.powershell(args)
+	case wire.Wevtutil:
+		c.wevtutil(args)
+	case wire.Cmd:
+		c.cmdExe(args)
+	default:
+		c.unsupported("command %q: the stand-ins implement route, netsh, powershell, wevtutil and cmd /c", name)
+	}
+}
+
+// cmdExe is `cmd /c COMMAND ARGS...`, as OpenSSH on Windows runs a command
+// line: ver prints the server's OS banner, the stand-in commands run, and
+// anything else is not recognized, as cmd.exe says it.
+func (c *cmd) cmdExe(args []string) {
+	if len(args) < 2 || !strings.EqualFold(args[0], "/c") {
+		c.unsupported("cmd %s (the stand-in implements cmd /c COMMAND)", quoteArgs(args))
+		return
+	}
+	name := strings.TrimSuffix(strings.ToLower(args[1]), ".exe")
+	switch name {
+	case "ver":
+		c.printf("\nMicrosoft Windows [Version %s]\n", c.s.os.Version)
+	case wire.Route, wire.Netsh, wire.PowerShell, wire.Wevtutil, wire.Cmd:
+		c.dispatch(name, args[2:])
+	default:
+		c.eprintf("'%s' is not recognized as an internal or external command,\noperable program or batch file.\n", args[1])
+		c.exit = 1
+	}
+}
+
 type cmd struct {
 	s    *Server
 	out  strings.Builder

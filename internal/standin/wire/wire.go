@@ -30,6 +30,7 @@ const (
 	Netsh      = "netsh"
 	PowerShell = "powershell"
 	Wevtutil   = "wevtutil"
+	Cmd        = "cmd" // cmd.exe /c: the shell OpenSSH runs a command line in
 )
 
 // Request is one command as the client was started.

@@ -1,0 +1,94 @@
+package standin
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/kbharness/kbharness/netcfg/pwsh"
+)
+
+// TestLegacyIPHelper runs kbharness's P/Invoke scripts: AddIPAddress adds
+// to the kernel and hands out an NTE context, DeleteIPAddress takes it
+// back, and the errors read as PowerShell prints a Win32Exception.
+func TestLegacyIPHelper(t *testing.T) {
+	k := newFakeKernel()
+	c := newClient(t, k)
+	if out := strings.TrimSpace(c.ok(pwsh.LegacyProbeArgv()...)); out != "3" {
+		t.Errorf("GetNumberOfInterfaces printed %q, want 3", out)
+	}
+	add := must(pwsh.LegacyAddArgv(netip.MustParsePrefix("192.0.2.21/24"), 2))
+	nte, _, err := pwsh.ParseLegacyAdd(c.ok(add...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k.hasAddr("192.0.2.21/24", 2) {
+		t.Fatal("AddIPAddress: the kernel lacks 192.0.2.21/24 on lan0")
+	}
+	if len(c.registry) != 0 {
+		t.Errorf("AddIPAddress wrote the persistent store: %q", c.registry)
+	}
+	if r := c.run(add...); r.exit != 1 || !strings.Contains(r.stderr, `Exception calling "Add" with "3" argument(s): "The object already exists"`) {
+		t.Errorf("adding it twice: exit %d, stderr %q", r.exit, r.stderr)
+	}
+	if r := c.run(must(pwsh.LegacyAddArgv(netip.MustParsePrefix("192.0.2.22/24"), 99))...); r.exit != 1 || !strings.Contains(r.stderr, "The parameter is incorrect") {
+		t.Errorf("adding to interface 99: exit %d, stderr %q", r.exit, r.stderr)
+	}
+	c.ok(pwsh.LegacyDeleteArgv(nte)...)
+	if k.hasAddr("192.0.2.21/24", 2) {
+		t.Fatal("DeleteIPAddress: 192.0.2.21/24 still there")
+	}
+	if r := c.run(pwsh.LegacyDeleteArgv(nte)...); r.exit != 1 {
+		t.Errorf("deleting a stale NTE context: exit %d, want 1", r.exit)
+	}
+	if r := c.run(pwsh.EncodedArgv("[KbhIpHlp]::Add('192.0.2.23', '255.255.255.0', 2)")...); r.exit != 1 || !strings.Contains(r.stderr, "unsupported") {
+		t.Errorf("a script without kbharness's class: exit %d, stderr %q", r.exit, r.stderr)
+	}
+}
+
+// TestCmdAndOS: cmd /c runs the stand-ins and answers ver; the 2008 R2
+// persona has PowerShell 2.0 and no NetTCPIP cmdlets.
+func TestCmdAndOS(t *testing.T) {
+	for _, tc := range []struct {
+		os, ver, ps string
+		netTCPIP    bool
+	}{{"2019", "10.0.17763.1", "5.1.17763.1", true}, {"2008r2", "6.1.7601", "2.0", false}} {
+		s, err := NewServer(newFakeKernel(), Options{OS: tc.os})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := &client{t: t, s: s}
+		if out := c.ok("cmd", "/c", "ver"); !strings.Contains(out, "Microsoft Windows [Version "+tc.ver+"]") {
+			t.Errorf("%s: ver printed %q", tc.os, out)
+		}
+		if out := c.ok("cmd", "/c", "route", "print", "-4"); !strings.Contains(out, "IPv4 Route Table") {
+			t.Errorf("%s: cmd /c route print printed %q", tc.os, out)
+		}
+		if r := c.run("cmd", "/c", "uname", "-sr"); r.exit == 0 || !strings.Contains(r.stderr, "'uname' is not recognized") {
+			t.Errorf("%s: cmd /c uname: exit %d, stderr %q", tc.os, r.exit, r.stderr)
+		}
+		if out := strings.TrimSpace(c.ok(pwsh.EncodedArgv("$PSVersionTable.PSVersion.ToString()")...)); out != tc.ps {
+			t.Errorf("%s: PowerShell version %q, want %q", tc.os, out, tc.ps)
+		}
+		r := c.run(pwsh.Argv("(Get-Command Get-NetRoute -ErrorAction Stop).Name")...)
+		if got := r.exit == 0 && strings.Contains(r.stdout, "Get-NetRoute"); got != tc.netTCPIP {
+			t.Errorf("%s: Get-Command Get-NetRoute: exit %d, stdout %q, stderr %q", tc.os, r.exit, r.stdout, r.stderr)
+		}
+		if !tc.netTCPIP && !strings.Contains(r.stderr, "The term 'Get-NetRoute' is not recognized") {
+			t.Errorf("%s: Get-Command Get-NetRoute stderr %q", tc.os, r.stderr)
+		}
+	}
+	if _, err := NewServer(newFakeKernel(), Options{OS: "nt4"}); err == nil || !strings.Contains(err.Error(), `unknown OS "nt4"`) {
+		t.Errorf("NewServer with OS nt4: %v", err)
+	}
+}
+
+// hasAddr reports whether link idx holds prefix p.
+func (k *fakeKernel) hasAddr(p string, idx int) bool {
+	for _, a := range k.addrs {
+		if a.Prefix == netip.MustParsePrefix(p) && a.Index == idx {
+			return true
+		}
+	}
+	return false
+}
