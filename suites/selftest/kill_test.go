@@ -95,7 +95,13 @@ type killed struct {
 // returns when it ends first.
 func runAndKill(t *testing.T, marker string, after time.Duration, env []string, args ...string) killed {
 	t.Helper()
-	cmd := exec.Command(suiteBin, append(args, "-ginkgo.v", "-ginkgo.no-color")...)
+	return runAndKillCmd(t, exec.Command(suiteBin, append(args, "-ginkgo.v", "-ginkgo.no-color")...), env, marker, after)
+}
+
+// runAndKillCmd is runAndKill of a prepared command (the suite binary
+// inside `ip netns exec`, say): SIGKILL goes to the process cmd started.
+func runAndKillCmd(t *testing.T, cmd *exec.Cmd, env []string, marker string, after time.Duration) killed {
+	t.Helper()
 	cmd.Env = env
 	pr, pw, err := os.Pipe()
 	if err != nil {

@@ -67,12 +67,12 @@ func TestWindowsDialectFromALinuxController(t *testing.T) {
 	}
 }
 
-// startStandin starts `kbh-standin serve` in namespace ns and returns its
-// address; it is killed when the test ends.
-func startStandin(t *testing.T, server, ns, inject string) string {
+// startStandin starts `kbh-standin serve [flags]` in namespace ns and
+// returns its address; it is killed when the test ends.
+func startStandin(t *testing.T, server, ns, inject string, flags ...string) string {
 	t.Helper()
 	ready := filepath.Join(t.TempDir(), "addr")
-	args := []string{"netns", "exec", ns, server, "serve", "--listen", "127.0.0.1:0", "--ready", ready}
+	args := append([]string{"netns", "exec", ns, server, "serve", "--listen", "127.0.0.1:0", "--ready", ready}, flags...)
 	if inject != "" {
 		args = append(args, "--inject", inject)
 	}
