@@ -17,11 +17,10 @@ import (
 
 	"github.com/kbharness/kbharness/internal/standin"
 	"github.com/kbharness/kbharness/internal/standin/wire"
-	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/target"
 )
 
-const usage = `Usage: kbh-standin serve --listen ADDR --ready FILE [--inject NAME[,NAME]] [--os 2019|2008r2] [--log FILE]
+const usage = `Usage: kbh-standin serve --listen ADDR --ready FILE [--inject NAME[,NAME]] [--os 2019|2008r2] [--wine-prefix DIR [--wine BIN]] [--log FILE]
        kbh-standin ssh-command --server ADDR
 
 serve: serves the Windows stand-in clients (route.exe, netsh.exe,
@@ -30,7 +29,9 @@ namespace it runs in. Writes the address it listens on to FILE once it
 accepts connections; runs until SIGINT or SIGTERM. Injectors:
 secondary-ip-route-loss. --os picks the Windows it answers as: 2019 (the
 default; NetTCPIP cmdlets) or 2008r2 (Windows 7 / 2008 R2: ver 6.1.7601,
-PowerShell 2.0, no NetTCPIP cmdlets).
+PowerShell 2.0, no NetTCPIP cmdlets). --wine-prefix lets it take files
+(PowerShell's file copy) into the prefix's drive_c and run C:\...\*.exe
+programs there under wine64, in its namespace.
 
 ssh-command: an sshd ForceCommand that makes the SSH server look like
 Windows OpenSSH: the client's command line ($SSH_ORIGINAL_COMMAND) is split
@@ -51,6 +52,8 @@ func main() {
 	inject := fs.String("inject", "", "comma-separated defect injectors")
 	logFile := fs.String("log", "", "file to log each command to (default stderr)")
 	osName := fs.String("os", standin.DefaultOS, "the Windows release to answer as: 2019 or 2008r2")
+	wine := fs.String("wine", "wine64", "the wine binary --wine-prefix runs programs with")
+	winePrefix := fs.String("wine-prefix", "", "a Wine prefix: files copied to C:\\ go to its drive_c, and cmd /c runs C:\\...\\*.exe there under wine64")
 	if err := fs.Parse(os.Args[2:]); err != nil {
 		os.Exit(2)
 	}
@@ -60,13 +63,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := serve(ctx, *listen, *ready, *inject, *osName, *logFile); err != nil {
+	if err := serve(ctx, *listen, *ready, *inject, *logFile, standin.Options{OS: *osName, WinePrefix: *winePrefix, Wine: *wine}); err != nil {
 		fmt.Fprintf(os.Stderr, "kbh-standin: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func serve(ctx context.Context, listen, ready, inject, osName, logFile string) error {
+func serve(ctx context.Context, listen, ready, inject, logFile string, o standin.Options) error {
 	var log io.Writer = os.Stderr
 	if logFile != "" {
 		f, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -85,7 +88,8 @@ func serve(ctx context.Context, listen, ready, inject, osName, logFile string) e
 	if inject != "" {
 		names = strings.Split(inject, ",")
 	}
-	srv, err := standin.NewServer(k, standin.Options{Inject: names, Log: log, OS: osName})
+	o.Inject, o.Log = names, log
+	srv, err := standin.NewServer(k, o)
 	if err != nil {
 		return err
 	}
@@ -144,17 +148,17 @@ func sshCommand(args []string) int {
 		fmt.Fprintln(os.Stderr, "kbh-standin ssh-command: no command (interactive sessions are not served)")
 		return 2
 	}
-	out, err := standin.Runner(*server).Run(context.Background(), append([]string{wire.Cmd, "/c"}, argv...))
-	os.Stdout.Write(out.Stdout)
-	os.Stderr.Write(out.Stderr)
-	var ce *netcfg.CommandError
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &ce) && ce.Err == nil:
-		return out.ExitCode
-	default:
+	stdin, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "kbh-standin ssh-command: reading stdin: %v\n", err)
+		return 255
+	}
+	resp, err := wire.Call(*server, wire.Request{Command: wire.Cmd, Args: append([]string{"/c"}, argv...), Stdin: stdin})
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "kbh-standin ssh-command: %v\n", err)
 		return 255
 	}
+	os.Stdout.WriteString(resp.Stdout)
+	os.Stderr.WriteString(resp.Stderr)
+	return resp.Exit
 }

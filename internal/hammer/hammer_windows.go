@@ -12,9 +12,7 @@ import (
 
 	"golang.org/x/sys/windows"
 
-	"github.com/kbharness/kbharness/internal/winevent"
 	"github.com/kbharness/kbharness/netcfg"
-	"github.com/kbharness/kbharness/netcfg/netsh"
 )
 
 // Winsock options not named by golang.org/x/sys/windows (ws2def.h).
@@ -302,77 +300,23 @@ func socketsInRange(_ string, r PortRange, except uint16) (int, error) {
 	return n, nil
 }
 
-// tcpipEvents counts the Tcpip events 4227 and 4231 in the System log
-// between since and until: `wevtutil qe System /q:... /f:xml`, parsed.
+// tcpipEvents counts this machine's Tcpip events 4227 and 4231 between
+// since and until (WindowsTcpipEvents).
 func tcpipEvents(ctx context.Context, since, until time.Time) (map[int]int, error) {
-	q := winevent.Query{Log: "System", Selectors: []winevent.Selector{winevent.TcpipPortEvents},
-		Since: since.Add(-time.Second), Until: until.Add(time.Second)}
-	argv, err := q.Argv()
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	out, err := netcfg.Exec.Run(ctx, argv)
-	if err != nil {
-		return nil, err
-	}
-	evs, err := winevent.ParseXML(out.Stdout)
-	if err != nil {
-		return nil, err
-	}
-	m := map[int]int{4227: 0, 4231: 0}
-	for _, ev := range evs {
-		m[ev.EventID]++
-	}
-	return m, nil
+	return WindowsTcpipEvents(ctx, netcfg.Exec, since, until)
 }
 
-// runNetsh runs one netsh argv; errors carry the argv and the output.
-func runNetsh(argv []string) (string, error) {
+// getPortRange reads this machine's dynamic port range (WindowsPortRange).
+func getPortRange(string) (PortRange, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := netcfg.Exec.Run(ctx, argv)
-	return string(out.Combined()), err
-}
-
-// getPortRange runs `netsh interface ipv4 show dynamicport tcp`.
-func getPortRange(string) (PortRange, error) {
-	out, err := runNetsh(netsh.ShowDynamicPort(netcfg.IPv4))
-	if err != nil {
-		return PortRange{}, err
-	}
-	r, err := netsh.ParseDynamicPort(out)
-	if err != nil {
-		return PortRange{}, err
-	}
-	return PortRange{Lo: uint16(r.Start), Hi: uint16(r.Start + r.Num - 1)}, nil
+	return WindowsPortRange(ctx, netcfg.Exec)
 }
 
 // restoreRangeArgv is the netsh command that sets r back.
-func restoreRangeArgv(r PortRange) []string {
-	argv, _ := netsh.SetDynamicPort(netcfg.IPv4, netsh.DynamicPortRange{Start: int(r.Lo), Num: r.Size()})
-	return argv
-}
+func restoreRangeArgv(r PortRange) []string { return WindowsSetRangeArgv(r) }
 
-// setPortRange runs `netsh interface ipv4 set dynamicport tcp start= num=`
-// (host-wide; netsh needs num >= 255) and returns the function that sets
-// the old range back.
+// setPortRange sets this machine's dynamic port range (SetWindowsPortRange).
 func setPortRange(_ string, r PortRange) (restore func() error, err error) {
-	old, err := getPortRange("")
-	if err != nil {
-		return nil, err
-	}
-	set := func(r PortRange) error {
-		argv, err := netsh.SetDynamicPort(netcfg.IPv4, netsh.DynamicPortRange{Start: int(r.Lo), Num: r.Size()})
-		if err != nil {
-			return err
-		}
-		_, err = runNetsh(argv)
-		return err
-	}
-	if err := set(r); err != nil {
-		return nil, err
-	}
-	return func() error { return set(old) }, nil
+	return SetWindowsPortRange(context.Background(), netcfg.Exec, r)
 }

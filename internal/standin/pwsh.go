@@ -59,6 +59,10 @@ func (c *cmd) powershell(args []string) {
 		c.unsupported("powershell %s: %v", quoteArgs(args), err)
 		return
 	}
+	if m := putScript.FindStringSubmatch(script); m != nil {
+		c.putFile(strings.ReplaceAll(m[1], "''", "'"))
+		return
+	}
 	if isLegacyScript(script) {
 		c.legacyIPHelper(script)
 		return

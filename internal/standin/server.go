@@ -32,6 +32,13 @@ type Options struct {
 	// OS is the Windows the server answers as (a key of OSes; "" is
 	// DefaultOS).
 	OS string
+	// WinePrefix, if set, is a Wine prefix whose drive_c holds the files
+	// the guest is given (the PowerShell file copy of netcfg/target) and
+	// whose C:\...\*.exe programs `cmd /c` runs under Wine, in the
+	// server's namespace: how a remote guest runs the legacy hammer agent.
+	WinePrefix string
+	// Wine is the wine binary (default "wine64").
+	Wine string
 }
 
 // OS is a Windows release the server can answer as: the banner of
@@ -63,11 +70,17 @@ type Server struct {
 	st      store
 	ntes    map[uint32]Addr // AddIPAddress's NTE contexts
 	nextNTE uint32
+
+	winePrefix, wine string // see Options
 }
 
 // NewServer returns a Server over k. An unknown injector is an error.
 func NewServer(k Kernel, o Options) (*Server, error) {
-	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore(), ntes: map[uint32]Addr{}, nextNTE: 1}
+	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore(), ntes: map[uint32]Addr{}, nextNTE: 1,
+		winePrefix: o.WinePrefix, wine: o.Wine}
+	if s.wine == "" {
+		s.wine = "wine64"
+	}
 	name := o.OS
 	if name == "" {
 		name = DefaultOS
@@ -99,7 +112,7 @@ func (s *Server) Handle(req wire.Request) wire.Response {
 	if req.RegistryErr == "" {
 		s.st.seed(req.Registry)
 	}
-	c := &cmd{s: s}
+	c := &cmd{s: s, stdin: req.Stdin}
 	c.dispatch(req.Command, req.Args)
 	resp := wire.Response{Stdout: crlf(c.out.String()), Stderr: crlf(c.errs.String()), Exit: c.exit}
 	if req.RegistryErr == "" {
@@ -151,8 +164,6 @@ func crlf(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\n", "\r\n")
 }
 
-// cmd is one command's run: its output, exit status and a cached view of
-// the kernel.
 // dispatch runs one stand-in command.
 func (c *cmd) dispatch(name string, args []string) {
 	switch name {
@@ -186,17 +197,24 @@ func (c *cmd) cmdExe(args []string) {
 	case wire.Route, wire.Netsh, wire.PowerShell, wire.Wevtutil, wire.Cmd:
 		c.dispatch(name, args[2:])
 	default:
+		if c.s.isProgram(args[1]) {
+			c.runProgram(args[1:])
+			return
+		}
 		c.eprintf("'%s' is not recognized as an internal or external command,\noperable program or batch file.\n", args[1])
 		c.exit = 1
 	}
 }
 
+// cmd is one command's run: its output, exit status and a cached view of
+// the kernel.
 type cmd struct {
-	s    *Server
-	out  strings.Builder
-	errs strings.Builder
-	exit int
-	v    *view
+	s     *Server
+	stdin []byte
+	out   strings.Builder
+	errs  strings.Builder
+	exit  int
+	v     *view
 }
 
 func (c *cmd) printf(format string, args ...any)  { fmt.Fprintf(&c.out, format, args...) }

@@ -66,6 +66,10 @@ func (l *Lab) Owned() bool { return l.owned }
 // all.
 func (l *Lab) Remote() bool { return l.remote != nil }
 
+// Transport runs commands on a remote host (a *target.Conn, which also
+// copies files, or the stand-ins' runner); nil on this machine.
+func (l *Lab) Transport() netcfg.Runner { return l.remote }
+
 // Journal is the lab's undo log: its file, if durable, and its target.
 func (l *Lab) Journal() *journal.Journal { return l.journal }
 

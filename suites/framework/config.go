@@ -24,12 +24,14 @@ import (
 //	-kb.lab-dir / KBHARNESS_LAB_DIR        directory whose NAME.yaml replaces the embedded lab NAME
 //	-kb.inject / KBHARNESS_INJECT          comma-separated defect injectors to start in every lab
 //	-kb.report-dir / KBHARNESS_REPORT_DIR  where JUnit, JSON and summary reports go
+//	-kb.hammer-agent / KBHARNESS_HAMMER_AGENT  the legacy hammer agent (agent/hammer, a Windows .exe) for remote Windows hosts
 var Options struct {
-	Netns     string
-	Target    string
-	LabDir    string
-	Inject    string
-	ReportDir string
+	Netns       string
+	Target      string
+	LabDir      string
+	Inject      string
+	ReportDir   string
+	HammerAgent string
 }
 
 func init() {
@@ -38,6 +40,8 @@ func init() {
 	flag.StringVar(&Options.Target, "kb.target", os.Getenv("KBHARNESS_TARGET"),
 		"run against this host instead of a namespace lab: ssh://user@host[:port], winrm://user@host[:port], psdirect://VMNAME?user=NAME (its OS and dialect are probed on connect), or "+lab.StandinScheme+"HOST:PORT (the Windows command stand-ins' server); the lab fixture names the host's adapters")
 	target.Default.Register(flag.CommandLine, "kb.")
+	flag.StringVar(&Options.HammerAgent, "kb.hammer-agent", os.Getenv("KBHARNESS_HAMMER_AGENT"),
+		"the legacy hammer agent (agent/hammer built with mingw-w64) that KB2901197 copies to and runs on a remote Windows host")
 	flag.StringVar(&Options.LabDir, "kb.lab-dir", os.Getenv("KBHARNESS_LAB_DIR"),
 		"directory of lab fixtures; NAME.yaml there replaces the embedded lab NAME")
 	flag.StringVar(&Options.Inject, "kb.inject", os.Getenv("KBHARNESS_INJECT"),

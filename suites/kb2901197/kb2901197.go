@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -107,7 +108,6 @@ func negativeEntries() []TableEntry {
 // reporting the counts so far.
 func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slot int) *hammer.Result {
 	GinkgoHelper()
-	e.RequireLocalHost("the hammer's sockets (on a legacy guest, run the agent: kbharness hammer --target)")
 	target := e.Lab.HostAddress(0, netcfg.IPv4).Addr()
 	Expect(target.IsValid()).To(BeTrue(), "lab %s has no IPv4 address on its first link", e.Fixture.Name)
 	var allowed []netip.Prefix
@@ -135,13 +135,23 @@ func hammerLab(ctx context.Context, e *framework.Env, sc *Scenario, run Run, slo
 		e.Step("narrowing the dynamic port range to %s", cfg.PortRange)
 		return e.RecordUndo("narrow the dynamic port range", restore)
 	}
-	e.Step("hammering %s (%s) through ports %s", cfg.Target, run, cfg.PortRange)
-	res, err := hammer.Run(ctx, cfg)
+	var (
+		res *hammer.Result
+		err error
+		on  netcfg.Runner = netcfg.Exec
+	)
+	if e.Lab.Remote() {
+		on = e.Lab.Transport()
+		res, err = hammerRemote(ctx, e, cfg, run)
+	} else {
+		e.Step("hammering %s (%s) through ports %s", cfg.Target, run, cfg.PortRange)
+		res, err = hammer.Run(ctx, cfg)
+	}
 	if errors.Is(err, netcfg.ErrUnsupported) {
 		Skip(err.Error())
 	}
 	if res != nil && res.Signature() && e.Host.Capabilities().Dialect == netcfg.DialectWindows {
-		netstatEvidence(ctx, cfg.PortRange)
+		netstatEvidence(ctx, on, cfg.PortRange)
 	}
 	if res != nil {
 		e.Step("after %d attempts", res.Attempts)
@@ -164,12 +174,29 @@ func report(run Run, res *hammer.Result) {
 	AddReportEntry(name+" counts", counts)
 }
 
+// hammerRemote runs the hammer on a remote Windows host: the legacy agent
+// (-kb.hammer-agent), copied over the target's transport (hammer.RunAgent).
+func hammerRemote(ctx context.Context, e *framework.Env, cfg hammer.Config, run Run) (*hammer.Result, error) {
+	GinkgoHelper()
+	rem, ok := e.Lab.Transport().(hammer.Remote)
+	if !ok || e.Host.Capabilities().Dialect != netcfg.DialectWindows {
+		Skip(fmt.Sprintf("the hammer runs on the host under test: on a remote host only the Windows agent does (%s is not a Windows target with file copy)", framework.Options.Target))
+	}
+	if framework.Options.HammerAgent == "" {
+		Skip("on a remote Windows host the hammer is the legacy agent: build agent/hammer (mingw-w64) and pass -kb.hammer-agent PATH")
+	}
+	exe, err := os.ReadFile(framework.Options.HammerAgent)
+	Expect(err).NotTo(HaveOccurred(), "-kb.hammer-agent")
+	e.Step("hammering %s on the guest with the legacy agent (%s) through ports %s", cfg.Target, run, cfg.PortRange)
+	return hammer.RunAgent(ctx, rem, exe, cfg)
+}
+
 // netstatEvidence attaches what the KB article looks at when the signature
 // shows on Windows: the TCP states of the ports in the range, from
 // `netstat -ano -p TCP`.
-func netstatEvidence(ctx context.Context, r hammer.PortRange) {
+func netstatEvidence(ctx context.Context, on netcfg.Runner, r hammer.PortRange) {
 	name := fmt.Sprintf("netstat -ano: TCP states in ports %s", r)
-	out, err := netcfg.Exec.Run(ctx, winevent.NetstatArgv())
+	out, err := on.Run(ctx, winevent.NetstatArgv())
 	if err != nil {
 		AddReportEntry(name, err.Error())
 		return

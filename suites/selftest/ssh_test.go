@@ -45,9 +45,10 @@ type sshLab struct {
 
 // newSSHLab builds the lab from the Wine lab fixture (lan0 and lan1 with
 // every address the default and multihomed fixtures name), starts sshd in
-// its host namespace and, when standin is set, the stand-in server that
-// the Windows port's ForceCommand forwards to.
-func newSSHLab(t *testing.T, standinOS, inject string) *sshLab {
+// its host namespace and, when standinOS is set, the stand-in server
+// (started with serveFlags) that the Windows port's ForceCommand forwards
+// to.
+func newSSHLab(t *testing.T, standinOS, inject string, serveFlags ...string) *sshLab {
 	t.Helper()
 	skipUnlessRoot(t)
 	if _, err := os.Stat(sshd); err != nil {
@@ -100,7 +101,7 @@ func newSSHLab(t *testing.T, standinOS, inject string) *sshLab {
 		if out, err := exec.Command(goTool(), "build", "-o", server, "github.com/kbharness/kbharness/cmd/kbh-standin").CombinedOutput(); err != nil {
 			t.Fatalf("building kbh-standin: %v\n%s", err, out)
 		}
-		addr := startStandin(t, server, s.host, inject, "--os", standinOS)
+		addr := startStandin(t, server, s.host, inject, append([]string{"--os", standinOS}, serveFlags...)...)
 		config = append(config, fmt.Sprintf("ListenAddress 192.0.2.20:%d", windowsSSHPort),
 			fmt.Sprintf("Match LocalPort %d", windowsSSHPort),
 			fmt.Sprintf("\tForceCommand %s ssh-command --server %s", server, addr))
@@ -351,5 +352,84 @@ func TestSSHTargetWindowsDialect(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Wine and mingw-w64, for the legacy hammer agent.
+const (
+	wine       = "/usr/lib/wine/wine64"
+	wineserver = "/usr/lib/wine/wineserver"
+	mingwGCC   = "x86_64-w64-mingw32-gcc"
+)
+
+// TestSSHTargetLegacyHammer runs KB2901197 on a Windows-dialect guest over
+// SSH the way a legacy guest runs it: the suite copies the C hammer agent
+// (agent/hammer, built with mingw-w64) to C:\Windows\Temp through
+// PowerShell's stdin, narrows the guest's dynamic port range with netsh,
+// runs the agent, reads its report and the Tcpip events (wevtutil), and
+// restores the range. The guest is the stand-ins posing as 2008 R2, which
+// keep the copied file in a Wine prefix and run it under Wine inside the
+// lab host namespace: the agent's sockets are the host's real ones.
+func TestSSHTargetLegacyHammer(t *testing.T) {
+	for _, tool := range []string{wine, wineserver} {
+		if _, err := os.Stat(tool); err != nil {
+			t.Skipf("needs Wine (%s): apt-get install wine64", tool)
+		}
+	}
+	if _, err := exec.LookPath(mingwGCC); err != nil {
+		t.Skipf("needs %s: apt-get install gcc-mingw-w64-x86-64-win32", mingwGCC)
+	}
+	dir := t.TempDir()
+	agent := filepath.Join(dir, "kbh-hammer.exe")
+	if out, err := exec.Command(mingwGCC, "-O2", "-o", agent, "../../agent/hammer/kbh-hammer.c", "-lws2_32").CombinedOutput(); err != nil {
+		t.Fatalf("building the agent: %v\n%s", err, out)
+	}
+	prefix := filepath.Join(dir, "prefix")
+	s := newSSHLab(t, "2008r2", "", "--wine-prefix", prefix, "--wine", wine)
+	// The prefix is made inside the host namespace and its wineserver
+	// stopped: the next one starts there, with the stand-in server's
+	// programs, and makes their sockets in that namespace.
+	wineEnv := []string{"WINEPREFIX=" + prefix, "WINEDEBUG=-all", "WINEDLLOVERRIDES=mscoree,mshtml="}
+	boot := exec.Command("ip", "netns", "exec", s.host, wine, "wineboot", "-i")
+	boot.Env = append(os.Environ(), wineEnv...)
+	if out, err := boot.CombinedOutput(); err != nil {
+		t.Fatalf("wineboot: %v\n%s", err, out)
+	}
+	stopWine := func() {
+		k := exec.Command(wineserver, "-k", "-w")
+		k.Env = append(os.Environ(), wineEnv...)
+		k.Run()
+	}
+	stopWine()
+	t.Cleanup(stopWine)
+
+	portRange := func() string {
+		out, err := exec.Command("ip", "netns", "exec", s.host, "cat", "/proc/sys/net/ipv4/ip_local_port_range").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	before, rangeBefore := s.snapshot(t), portRange()
+	out, err := s.suite(t, fmt.Sprintf("ssh://root@192.0.2.20:%d", windowsSSHPort), "-kb.lab-dir", "../../.ci/wine/lab",
+		"-kb.hammer-agent", agent, "-ginkgo.v", "-ginkgo.label-filter", "KB2901197")
+	summary := lastLine(out, "Passed |")
+	t.Logf("KB2901197 by the agent over SSH: %s\n  %s\n  %s", summary, lastLine(out, " attempts in "), lastLine(out, "  success "))
+	if err != nil {
+		t.Fatalf("KB2901197 over SSH failed: %v\n%s", err, tail(out))
+	}
+	for _, w := range []string{"on the guest with the legacy agent", "narrowing the dynamic port range to "} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, tail(out))
+		}
+	}
+	if passed(summary) != 1 {
+		t.Errorf("want the production spec passing by the agent: %q", summary)
+	}
+	if d := netcfg.Diff(before, s.snapshot(t)); !d.Empty() {
+		t.Errorf("after the run the host differs:\n%s", d)
+	}
+	if after := portRange(); after != rangeBefore {
+		t.Errorf("the guest's dynamic port range is %q after the run, was %q", after, rangeBefore)
 	}
 }

@@ -47,6 +47,9 @@ type Request struct {
 	// be read; a missing key is no error and no names.
 	Registry    []string `json:"registry"`
 	RegistryErr string   `json:"registryErr,omitempty"`
+	// Stdin is what the command reads on its standard input (ssh-command
+	// forwards it; the Wine clients send none).
+	Stdin []byte `json:"stdin,omitempty"`
 }
 
 // RegOp is one change the client makes to the PersistentRoutes key after
