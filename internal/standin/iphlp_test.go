@@ -2,10 +2,12 @@ package standin
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/kbharness/kbharness/netcfg/pwsh"
+	"github.com/kbharness/kbharness/netcfg/winreg"
 )
 
 // TestLegacyIPHelper runs kbharness's P/Invoke scripts: AddIPAddress adds
@@ -91,4 +93,19 @@ func (k *fakeKernel) hasAddr(p string, idx int) bool {
 		}
 	}
 	return false
+}
+
+// TestRegQuery: the store's IPv4 persistent routes read back by reg query
+// and parsed by winreg, as route print shows them.
+func TestRegQuery(t *testing.T) {
+	c := newClient(t, newFakeKernel())
+	c.ok("route", "-p", "add", "198.51.100.0", "mask", "255.255.255.0", "192.0.2.1", "metric", "5")
+	c.ok("route", "-p", "add", "0.0.0.0", "mask", "0.0.0.0", "192.0.2.1")
+	names, err := winreg.ParseQuery(c.ok(winreg.QueryArgv()...))
+	if want := []string{"0.0.0.0,0.0.0.0,192.0.2.1,-1", "198.51.100.0,255.255.255.0,192.0.2.1,5"}; err != nil || !slices.Equal(names, want) {
+		t.Errorf("reg query: %q, %v; want %q", names, err, want)
+	}
+	if r := c.run("reg", "add", `HKLM\Software\x`); r.exit == 0 {
+		t.Error("reg add: exit 0, want unsupported")
+	}
 }

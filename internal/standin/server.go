@@ -177,8 +177,10 @@ func (c *cmd) dispatch(name string, args []string) {
 		c.wevtutil(args)
 	case wire.Cmd:
 		c.cmdExe(args)
+	case wire.Reg:
+		c.reg(args)
 	default:
-		c.unsupported("command %q: the stand-ins implement route, netsh, powershell, wevtutil and cmd /c", name)
+		c.unsupported("command %q: the stand-ins implement route, netsh, powershell, wevtutil, reg query and cmd /c", name)
 	}
 }
 
@@ -194,7 +196,7 @@ func (c *cmd) cmdExe(args []string) {
 	switch name {
 	case "ver":
 		c.printf("\nMicrosoft Windows [Version %s]\n", c.s.os.Version)
-	case wire.Route, wire.Netsh, wire.PowerShell, wire.Wevtutil, wire.Cmd:
+	case wire.Route, wire.Netsh, wire.PowerShell, wire.Wevtutil, wire.Cmd, wire.Reg:
 		c.dispatch(name, args[2:])
 	default:
 		if c.s.isProgram(args[1]) {

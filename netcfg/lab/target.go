@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/journal"
@@ -42,7 +43,7 @@ func OpenTarget(ctx context.Context, t string) (*journal.Target, error) {
 	case strings.HasPrefix(t, StandinScheme):
 		return openStandin(ctx, t)
 	case IsRemote(t):
-		return openRemote(ctx, t)
+		return openRemote(ctx, t, 0)
 	}
 	return openLocalTarget(ctx, t)
 }
@@ -60,13 +61,18 @@ func openStandin(ctx context.Context, t string) (*journal.Target, error) {
 }
 
 // openRemote connects to a transport target, probes it and opens its host
-// in the probed dialect. Closing the host closes the connection.
-func openRemote(ctx context.Context, t string) (*journal.Target, error) {
+// in the probed dialect, polled every poll (0: target.Default's; the URL's
+// ?poll= wins). Closing the host closes the connection.
+func openRemote(ctx context.Context, t string, poll time.Duration) (*journal.Target, error) {
 	conn, err := target.Open(ctx, t, target.Default)
 	if err != nil {
 		return nil, err
 	}
-	poll, err := target.Default.PollFor(conn.URL)
+	settings := target.Default
+	if poll != 0 {
+		settings.Poll = poll
+	}
+	poll, err = settings.PollFor(conn.URL)
 	if err != nil {
 		conn.Close()
 		return nil, err
@@ -121,7 +127,13 @@ func openHost(ctx context.Context, t string, f *fixtures.Lab) (*Lab, error) {
 	if err := l.recoverDead(ctx, t); err != nil {
 		return nil, err
 	}
-	jt, err := OpenTarget(ctx, t)
+	var jt *journal.Target
+	var err error
+	if IsRemote(t) && !strings.HasPrefix(t, StandinScheme) {
+		jt, err = openRemote(ctx, t, f.Poll)
+	} else {
+		jt, err = OpenTarget(ctx, t)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("opening the lab host %s: %w", t, err)
 	}

@@ -234,6 +234,38 @@ func PersistentRoutes(ctx context.Context, r netcfg.Runner) ([]winreg.Route, err
 	return routes, nil
 }
 
+// RegistryRoutes reads the IPv4 persistent store from the registry with
+// `reg query HKLM\...\PersistentRoutes` run through r: how a host reached
+// by commands shows it. A missing key is an empty store.
+func RegistryRoutes(ctx context.Context, r netcfg.Runner) ([]winreg.Route, error) {
+	out, err := r.Run(ctx, winreg.QueryArgv())
+	if err != nil {
+		if strings.Contains(string(out.Combined()), winreg.ErrNoKey) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading PersistentRoutes: %w", err)
+	}
+	names, err := winreg.ParseQuery(string(out.Stdout))
+	if err != nil {
+		return nil, err
+	}
+	return winreg.ParsePersistentRoutes(names)
+}
+
+// CheckRegistry cross-checks, by commands through r, the registry's
+// PersistentRoutes (`reg query`) against `route print -4`.
+func CheckRegistry(ctx context.Context, r netcfg.Runner) (winreg.Mismatch, error) {
+	registry, err := RegistryRoutes(ctx, r)
+	if err != nil {
+		return winreg.Mismatch{}, err
+	}
+	printed, err := PersistentRoutes(ctx, r)
+	if err != nil {
+		return winreg.Mismatch{}, err
+	}
+	return winreg.CrossCheck(registry, printed), nil
+}
+
 // CheckPersistentStore cross-checks the two views of the IPv4 persistent
 // store: the registry's PersistentRoutes (the persistent routes of s, taken
 // by the Windows host) against `route print -4`.

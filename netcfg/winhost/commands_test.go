@@ -275,3 +275,30 @@ func TestLegacyPS(t *testing.T) {
 		t.Errorf("a route by AddIPAddress: %v, want ErrUnsupported", err)
 	}
 }
+
+// TestCheckRegistry reads the registry of a host reached by commands with
+// reg query and compares it with a real route print capture.
+func TestCheckRegistry(t *testing.T) {
+	text, err := os.ReadFile("testdata/16-jc-fixture-win2008-route-print-persistent-default.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	query := strings.Join(winreg.QueryArgv(), " ")
+	key := "\r\nHKEY_LOCAL_MACHINE\\" + winreg.PersistentRoutesKey + "\r\n"
+	f := &fakeRunner{t: t, answers: map[string]answer{
+		"route print -4": {out: string(text)},
+		query:            {out: key + "    0.0.0.0,0.0.0.0,192.168.23.1,-1    REG_SZ    \r\n\r\n"},
+	}}
+	if m, err := CheckRegistry(context.Background(), f); err != nil || !m.Empty() {
+		t.Fatalf("agreeing views: %+v, %v", m, err)
+	}
+	f.answers[query] = answer{out: "ERROR: The system was unable to find the specified registry key or value.\r\n", err: errors.New("exit status 1")}
+	m, err := CheckRegistry(context.Background(), f)
+	if err != nil || len(m.OnlyOther) != 1 {
+		t.Fatalf("no PersistentRoutes key: %+v, %v; want the route only in route print", m, err)
+	}
+	f.answers[query] = answer{out: key + "    not-a-route    REG_SZ    \r\n"}
+	if _, err := CheckRegistry(context.Background(), f); err == nil {
+		t.Error("a value name that is no route: no error")
+	}
+}

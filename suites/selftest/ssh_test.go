@@ -313,9 +313,10 @@ func TestSSHTargetKillAndCleanup(t *testing.T) {
 // Windows OpenSSH does (cmd /c, Windows command-line splitting), the
 // stand-ins answering as Server 2008 R2: ver 6.1.7601, PowerShell 2.0, no
 // NetTCPIP cmdlets. The probe finds the Windows dialect; route.exe and
-// netsh run end to end over SSH and pass; PowerShell's specs skip, its
-// probe finding no NetTCPIP; with the stand-ins' defect injected,
-// secondary-ip-route-loss goes red.
+// netsh run end to end over SSH and pass, and so does AddIPAddress by
+// P/Invoke from PowerShell 2.0; the NetTCPIP specs skip, the probe finding
+// no Get-NetRoute; hostcheck compares reg query with route print; with the
+// stand-ins' defect injected, secondary-ip-route-loss goes red.
 func TestSSHTargetWindowsDialect(t *testing.T) {
 	target := fmt.Sprintf("ssh://root@192.0.2.20:%d", windowsSSHPort)
 	for _, tc := range []struct {
@@ -327,8 +328,11 @@ func TestSSHTargetWindowsDialect(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSSHLab(t, "2008r2", tc.inject)
-			out, err := s.suite(t, target, "-kb.lab-dir", "../../.ci/wine/lab", "-ginkgo.v",
-				"-ginkgo.label-filter", "secondary-ip-route-loss || KB287032")
+			filter := "secondary-ip-route-loss || KB287032 || hostcheck"
+			if tc.wantRed {
+				filter = "secondary-ip-route-loss"
+			}
+			out, err := s.suite(t, target, "-kb.lab-dir", "../../.ci/wine/lab", "-ginkgo.v", "-ginkgo.label-filter", filter)
 			summary := lastLine(out, "Passed |")
 			t.Logf("%s: %s", tc.name, summary)
 			switch {
@@ -347,8 +351,8 @@ func TestSSHTargetWindowsDialect(t *testing.T) {
 						t.Errorf("output lacks %q", w)
 					}
 				}
-				if passed(summary) < 12 {
-					t.Errorf("want the route.exe and netsh entries (at least 12) passing over SSH: %q", summary)
+				if passed(summary) < 20 {
+					t.Errorf("want the route.exe, netsh and AddIPAddress entries and hostcheck (at least 20) passing over SSH: %q", summary)
 				}
 			}
 		})

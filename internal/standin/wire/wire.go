@@ -31,6 +31,7 @@ const (
 	PowerShell = "powershell"
 	Wevtutil   = "wevtutil"
 	Cmd        = "cmd" // cmd.exe /c: the shell OpenSSH runs a command line in
+	Reg        = "reg" // reg query of PersistentRoutes, for hosts reached by commands
 )
 
 // Request is one command as the client was started.
