@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	remote "github.com/kbharness/kbharness/netcfg/target"
 )
 
 func init() {
@@ -26,7 +28,7 @@ func init() {
 	})
 }
 
-const hammerUsage = `Usage: kbharness hammer [--lab F | --netns NS] [flags]
+const hammerUsage = `Usage: kbharness hammer [--lab F | --target URL] [flags]
 
 Churns TCP connections (connect, optional payload, close) against a listener
 of its own bound only to the target, classifies every outcome and prints a
@@ -35,20 +37,32 @@ EADDRINUSE/WSAEADDRINUSE (or Tcpip event 4227 on Windows): exit code 1.
 Exit code 2 on bad usage or input: a flag out of its bounds (each flag
 gives them), a --lab fixture that does not load.
 
-The target must be loopback or lie in a lab prefix (--allow, or the lab's
-own addresses with --lab). --range narrows the dynamic port range for the
-run and restores it afterwards, also on Ctrl-C: on Linux only inside a lab
-namespace (--lab or --netns), on Windows with netsh (host-wide).
+The listener (--listen) must be loopback or lie in a lab prefix (--allow,
+or the lab's own addresses with --lab). --range narrows the dynamic port
+range for the run and restores it afterwards, also on Ctrl-C: on Linux only
+inside a lab namespace (--lab or --target netns:NAME), on Windows with
+netsh (host-wide).
+
+--target netns:NAME hammers inside an existing namespace. --target ssh://,
+winrm:// or psdirect:// (see the README's legacy guests) hammers on a remote
+Windows guest with the legacy agent (--agent kbh-hammer.exe, built from
+agent/hammer): it is copied to the guest and run there, --range is set and
+restored with netsh on the guest; credentials as for the suites. Range
+changes on hosts kbharness did not build are journaled: kbharness cleanup
+--target URL restores them after a crash.
 
 Examples (Linux, as root):
   kbharness hammer --lab default --mode bind-connect --range 40000-40255 --count 3000
-  kbharness hammer --lab default --mode connect --range 40000-40255 --duration 5s`
+  kbharness hammer --lab default --mode connect --range 40000-40255 --duration 5s
+  kbharness hammer --target ssh://Administrator@198.51.100.7 --agent kbh-hammer.exe --range 49152-49406 --count 3000`
 
 func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
 	fs := newFlags("hammer", hammerUsage, stderr)
 	labName := fs.String("lab", "", "build this lab ("+strings.Join(fixtures.LabNames(), ", ")+" or a YAML path) and hammer its host address; removed afterwards")
-	netns := fs.String("netns", "", "Linux: hammer inside this existing namespace (name under /run/netns); a --range change there is journaled and undone, also after a crash (kbharness cleanup)")
-	target := fs.String("target", "", "listener address ADDR or ADDR:PORT (default: the lab host's address with --lab, else 127.0.0.1)")
+	hostURL := fs.String("target", "", "the host to hammer on: netns:NAME (Linux), or ssh://, winrm://, psdirect:// (a Windows guest, with --agent); a --range change there is journaled and undone, also after a crash (kbharness cleanup --target)")
+	agent := fs.String("agent", "", "the legacy hammer agent (agent/hammer built for Windows) to run on a remote --target")
+	target := fs.String("listen", "", "listener address ADDR or ADDR:PORT (default: the lab host's address with --lab, else 127.0.0.1; on a remote guest, the guest's)")
+	remote.Default.Register(fs, "")
 	allow := fs.String("allow", "", "comma-separated lab prefixes a non-loopback target may lie in (documentation ranges only)")
 	workers := fs.Int("workers", 2, fmt.Sprintf("concurrent clients, 1 to %d", hammer.MaxWorkers))
 	count := fs.Int("count", 0, fmt.Sprintf("connection attempts, 0 to %d (0: bounded by --duration only)", hammer.MaxCount))
@@ -64,8 +78,24 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if fs.NArg() > 0 {
 		return usagef("unexpected arguments %q", fs.Args())
 	}
-	if *labName != "" && *netns != "" {
-		return usagef("--lab and --netns exclude each other")
+	if *labName != "" && *hostURL != "" {
+		return usagef("--lab and --target exclude each other")
+	}
+	netns, remoteHost := "", lab.IsRemote(*hostURL)
+	if *hostURL != "" {
+		u, err := remote.Parse(*hostURL)
+		if err != nil {
+			return usagef("--target: %v", err)
+		}
+		switch {
+		case u.Scheme == "netns":
+			netns = u.Host
+		case !remoteHost:
+			return usagef("--target %s: want netns:NAME, ssh://, winrm:// or psdirect://", *hostURL)
+		}
+	}
+	if remoteHost != (*agent != "") {
+		return usagef("--agent goes with a remote --target (ssh://, winrm://, psdirect://), and such a target needs it")
 	}
 	for _, err := range []error{
 		checkInt("--workers", *workers, 1, hammer.MaxWorkers),
@@ -79,11 +109,15 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		}
 	}
 	cfg := hammer.Config{
-		Netns: *netns, Workers: *workers, Count: *count, Duration: *duration,
+		Netns: netns, Workers: *workers, Count: *count, Duration: *duration,
 		Mode: hammer.Mode(*mode), Close: hammer.Close(*closeOrder), Payload: *payload, Timeout: *timeout,
 		Progress: func(p hammer.Progress) { fmt.Fprintln(stdout, p) },
 	}
-	if cfg.PortRange, err = parseRange(*portRange, runtime.GOOS); err != nil {
+	goos := runtime.GOOS
+	if remoteHost {
+		goos = "windows"
+	}
+	if cfg.PortRange, err = parseRange(*portRange, goos); err != nil {
 		return err
 	}
 	if cfg.Allowed, err = parsePrefixes(*allow); err != nil {
@@ -110,7 +144,8 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 		}
 		fmt.Fprintf(stdout, "lab %s: hammering in namespace %s\n", l.ID, cfg.Netns)
 	}
-	if target := hostTarget(*netns, cfg.PortRange); target != "" {
+	var guest hammer.Remote
+	if target := hostTarget(*hostURL, cfg.PortRange); target != "" {
 		// A host kbharness did not build: the range change is journaled.
 		l, err := lab.AttachTarget(ctx, target)
 		if err != nil {
@@ -120,6 +155,15 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 			fmt.Fprintf(stdout, "recovered a dead run's changes: %s", r)
 		}
 		defer func() { err = errors.Join(err, l.Close()) }()
+		if remoteHost {
+			if l.Host.Capabilities().Dialect != netcfg.DialectWindows {
+				return fmt.Errorf("--target %s is a %s host: the agent runs on Windows; on Linux run kbharness hammer there", *hostURL, l.Host.Capabilities().Dialect)
+			}
+			var ok bool
+			if guest, ok = l.Transport().(hammer.Remote); !ok {
+				return fmt.Errorf("--target %s: the transport cannot copy the agent", *hostURL)
+			}
+		}
 		cfg.BeforeRangeChange = func(restore []string) error {
 			return l.Journal().Record(journal.Op{Kind: journal.Run, Argv: restore, Undoes: "narrow the dynamic port range to " + cfg.PortRange.String()})
 		}
@@ -133,7 +177,16 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	if err := cfg.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	res, err := hammer.Run(ctx, cfg)
+	var res *hammer.Result
+	if guest != nil {
+		exe, rerr := os.ReadFile(*agent)
+		if rerr != nil {
+			return badInput(fmt.Errorf("--agent: %w", rerr))
+		}
+		res, err = hammer.RunAgent(ctx, guest, exe, cfg)
+	} else {
+		res, err = hammer.Run(ctx, cfg)
+	}
 	if res != nil {
 		fmt.Fprint(stdout, res.Summary())
 	}
@@ -146,13 +199,13 @@ func runHammer(ctx context.Context, args []string, stdout, stderr io.Writer) (er
 	return nil
 }
 
-// hostTarget names the host kbharness did not build that the run changes,
-// "" if none: the namespace given with --netns, or on Windows the machine
-// itself when --range changes its dynamic port range.
-func hostTarget(netns string, r hammer.PortRange) string {
+// hostTarget names the host kbharness did not build that the run uses,
+// "" if none: the --target given, or on Windows the machine itself when
+// --range changes its dynamic port range.
+func hostTarget(url string, r hammer.PortRange) string {
 	switch {
-	case netns != "":
-		return "netns:" + netns
+	case url != "":
+		return url
 	case runtime.GOOS == "windows" && !r.IsZero():
 		return "local"
 	}
@@ -175,7 +228,7 @@ func parseTarget(s string) (netip.AddrPort, error) {
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.AddrPort{}, usagef("--target %q: want ADDR or ADDR:PORT", s)
+		return netip.AddrPort{}, usagef("--listen %q: want ADDR or ADDR:PORT", s)
 	}
 	return netip.AddrPortFrom(a, 0), nil
 }

@@ -17,9 +17,12 @@ func TestHammerUsage(t *testing.T) {
 		{[]string{"hammer", "--help"}, exitOK, "Usage: kbharness hammer"},
 		{[]string{"hammer", "--mode", "fast", "--count", "1"}, exitUsage, `unknown mode "fast"`},
 		{[]string{"hammer", "--range", "9-8"}, exitUsage, `--range "9-8"`},
-		{[]string{"hammer", "--target", "8.8.8.8:53"}, exitUsage, "neither loopback nor a lab address"},
-		{[]string{"hammer", "--target", "192.0.2.9", "--allow", "10.0.0.0/8"}, exitUsage, "not in a documentation range"},
-		{[]string{"hammer", "--lab", "default", "--netns", "x"}, exitUsage, "exclude each other"},
+		{[]string{"hammer", "--listen", "8.8.8.8:53"}, exitUsage, "neither loopback nor a lab address"},
+		{[]string{"hammer", "--listen", "192.0.2.9", "--allow", "10.0.0.0/8"}, exitUsage, "not in a documentation range"},
+		{[]string{"hammer", "--lab", "default", "--target", "netns:x"}, exitUsage, "exclude each other"},
+		{[]string{"hammer", "--target", "ssh://root@192.0.2.20"}, exitUsage, "--agent goes with a remote --target"},
+		{[]string{"hammer", "--target", "local"}, exitUsage, "want netns:NAME, ssh://"},
+		{[]string{"hammer", "--target", "ssh://root:pw@192.0.2.20", "--agent", "x.exe"}, exitUsage, "password in the URL is refused"},
 		{[]string{"hammer", "--duration", "0s"}, exitUsage, "neither count nor duration"},
 	} {
 		code, out, errs := runArgs(t, context.Background(), tc.args...)

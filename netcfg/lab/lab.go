@@ -121,20 +121,26 @@ func (l *Lab) finish(ctx context.Context) error {
 }
 
 // AttachTarget opens a host kbharness did not build ("netns:NAME" on Linux,
-// "local" on Windows) without a lab fixture, for tools that change it
-// outside the suites (kbharness hammer --netns, or --range on Windows).
+// "local" on Windows, a remote target anywhere) without a lab fixture, for
+// tools that change it outside the suites (kbharness hammer --target, or
+// --range on Windows).
 // Dead runs' journals for it are replayed first (see Recovered); every
 // change made through Host or recorded in Journal is undone by Close, which
 // then checks the baseline.
 func AttachTarget(ctx context.Context, target string) (*Lab, error) {
-	_, name, _ := strings.Cut(target, ":")
-	l := &Lab{ID: target, Fixture: &fixtures.Lab{Name: target}, Namespaces: map[string]string{HostRole: name}}
+	l := &Lab{ID: target, Fixture: &fixtures.Lab{Name: target}, Namespaces: map[string]string{}}
+	if name, ok := strings.CutPrefix(target, "netns:"); ok {
+		l.Namespaces[HostRole] = name
+	}
 	if err := l.recoverDead(ctx, target); err != nil {
 		return nil, fmt.Errorf("attaching to %s: %w", target, err)
 	}
 	t, err := OpenTarget(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("attaching to %s: %w", target, err)
+	}
+	if IsRemote(target) {
+		l.remote = t.Run
 	}
 	if err := l.startJournal(ctx, target, t); err != nil {
 		t.Host.Close()

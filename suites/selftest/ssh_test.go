@@ -436,4 +436,21 @@ func TestSSHTargetLegacyHammer(t *testing.T) {
 	if after := portRange(); after != rangeBefore {
 		t.Errorf("the guest's dynamic port range is %q after the run, was %q", after, rangeBefore)
 	}
+
+	// The support engineer's command: the positive control by hand, on the
+	// guest, through a range the spec left no TIME_WAIT in.
+	// bind-then-connect through it must show the signature (exit 1), then
+	// the range is back.
+	cmd := exec.Command("ip", "netns", "exec", s.gw, toolBin, "hammer", "--target", fmt.Sprintf("ssh://root@192.0.2.20:%d", windowsSSHPort),
+		"--agent", agent, "--ssh-identity", s.key, "--ssh-known-hosts", s.knownHosts,
+		"--listen", "192.0.2.20", "--allow", "192.0.2.0/24", "--range", "50000-50254", "--mode", "bind-connect", "--count", "1000")
+	cmd.Env = childEnv("KBHARNESS_STATE_DIR=" + s.stateDir)
+	hout, err := cmd.CombinedOutput()
+	t.Logf("kbharness hammer --target ssh://... --agent:\n%s", hout)
+	if code := cmd.ProcessState.ExitCode(); code != 1 || !strings.Contains(string(hout), "KB2901197 signature seen") {
+		t.Errorf("the agent's positive control: exit %d (%v), want 1 with the signature", code, err)
+	}
+	if after := portRange(); after != rangeBefore {
+		t.Errorf("the guest's dynamic port range is %q after kbharness hammer, was %q", after, rangeBefore)
+	}
 }
