@@ -25,7 +25,7 @@ const cleanupUsage = `Usage: kbharness cleanup [--target URL] [--all] [--ssh-ide
 First, replays the undo journals that dead kbharness runs left in the state
 directory ($KBHARNESS_STATE_DIR/journal, else /var/lib/kbharness/journal;
 %ProgramData%\kbharness\journal on Windows): every change a run made to a
-host it did not build (a namespace attached with -kb.netns, the local
+host it did not build (a namespace attached with -kb.target netns:NAME, the local
 Windows lab VM, a remote guest reached by ssh://, winrm:// or psdirect://,
 whose journal stays on this controller) is reverted, newest first, and the host is compared with the
 baseline the run recorded before its first change. Prints what was restored

@@ -1,6 +1,6 @@
 // Package journal is kbharness's crash-safe undo log for hosts it did not
-// build: a namespace attached with -kb.netns, the local Windows lab VM, and
-// (later) remote targets. Before each change the inverse is appended to the
+// build: a namespace attached with -kb.target netns:NAME, the local Windows
+// lab VM, and remote guests (the journal stays on the controller). Before each change the inverse is appended to the
 // journal file and fsynced; at a normal end the journal is replayed newest
 // first and deleted. When the owner dies (kill -9, a crash, a second Ctrl-C)
 // the file stays behind, and `kbharness cleanup` or the next run replays it

@@ -18,8 +18,7 @@ import (
 // environment variable so they work the same under `go test`, the ginkgo CLI
 // and a copied suite binary:
 //
-//	-kb.netns / KBHARNESS_NETNS            attach to this existing namespace instead of building a lab
-//	-kb.target / KBHARNESS_TARGET          run against this host instead (ssh://, winrm://, psdirect://, standin://)
+//	-kb.target / KBHARNESS_TARGET          the host: local (namespace labs; Windows: this machine), netns:NAME, ssh://, winrm://, psdirect://, standin://
 //	-kb.ssh-identity, -kb.ssh-known-hosts, -kb.password-file, -kb.poll  how targets are reached (package netcfg/target)
 //	-kb.lab-dir / KBHARNESS_LAB_DIR        directory whose NAME.yaml replaces the embedded lab NAME
 //	-kb.inject / KBHARNESS_INJECT          comma-separated defect injectors to start in every lab
@@ -35,10 +34,8 @@ var Options struct {
 }
 
 func init() {
-	flag.StringVar(&Options.Netns, "kb.netns", os.Getenv("KBHARNESS_NETNS"),
-		"attach to this existing network namespace (a real lab host) instead of building a namespace lab; only the fixture's interfaces are touched")
 	flag.StringVar(&Options.Target, "kb.target", os.Getenv("KBHARNESS_TARGET"),
-		"run against this host instead of a namespace lab: ssh://user@host[:port], winrm://user@host[:port], psdirect://VMNAME?user=NAME (its OS and dialect are probed on connect), or "+lab.StandinScheme+"HOST:PORT (the Windows command stand-ins' server); the lab fixture names the host's adapters")
+		"the host the suites run against: local (the default: namespace labs built here; on Windows this machine), netns:NAME (attach to an existing namespace, a real lab host: only the fixture's interfaces are touched), ssh://user@host[:port], winrm://user@host[:port], psdirect://VMNAME?user=NAME (probed on connect), or "+lab.StandinScheme+"HOST:PORT (the Windows command stand-ins' server); the lab fixture names the host's adapters")
 	target.Default.Register(flag.CommandLine, "kb.")
 	flag.StringVar(&Options.HammerAgent, "kb.hammer-agent", os.Getenv("KBHARNESS_HAMMER_AGENT"),
 		"the legacy hammer agent (agent/hammer built with mingw-w64) that KB2901197 copies to and runs on a remote Windows host")
@@ -54,7 +51,7 @@ func init() {
 // BeforeSuite calls it, so that a bad setting fails the run once, before a
 // lab is built, instead of failing every spec. Every -kb.inject name must be
 // a registered injector (inject.Names), and injectors need a lab kbharness
-// builds (not -kb.netns, not a Windows host); -kb.lab-dir must be a
+// builds (no -kb.target but local, not a Windows host); -kb.lab-dir must be a
 // directory.
 func CheckOptions() error {
 	var errs []error
@@ -67,22 +64,15 @@ func CheckOptions() error {
 	}
 	if len(names) > 0 {
 		switch {
-		case Options.Target != "":
-			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.target / KBHARNESS_TARGET %q: injectors run only in namespace labs kbharness builds", Options.Target))
-		case Options.Netns != "":
-			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.netns / KBHARNESS_NETNS %q: injectors run only in namespace labs kbharness builds, never on an attached host", Options.Netns))
+		case Options.Target != "" && Options.Target != target.Local:
+			errs = append(errs, fmt.Errorf("-kb.inject / KBHARNESS_INJECT with -kb.target / KBHARNESS_TARGET %q: injectors run only in namespace labs kbharness builds, never on a host it did not build", Options.Target))
 		case TargetDialect() == netcfg.DialectWindows:
 			errs = append(errs, errors.New("-kb.inject / KBHARNESS_INJECT on Windows: injectors run only in namespace labs kbharness builds (Linux)"))
 		}
 	}
-	if Options.Netns != "" && Options.Target != "" {
-		errs = append(errs, errors.New("-kb.netns and -kb.target exclude each other"))
-	}
 	if t := Options.Target; t != "" && !strings.HasPrefix(t, lab.StandinScheme) {
 		if _, err := target.Parse(t); err != nil {
 			errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET: %w", err))
-		} else if !lab.IsRemote(t) {
-			errs = append(errs, fmt.Errorf("-kb.target / KBHARNESS_TARGET %q: use -kb.netns for a namespace; the suites never run on this machine's own interfaces", t))
 		}
 	}
 	if d := Options.LabDir; d != "" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -19,24 +20,26 @@ func TestCheckOptions(t *testing.T) {
 	}
 	known := strings.Join(inject.Names(), ", ")
 	for _, tc := range []struct {
-		name               string
-		inject, netns, dir string
-		want               []string // in the error; nil: no error
+		name                string
+		inject, target, dir string
+		want                []string // in the error; nil: no error
 	}{
 		{name: "nothing set"},
 		{name: "known injectors", inject: inject.KB287032 + ", " + inject.SecondaryIPRouteLoss, want: nil},
 		{name: "unknown injector", inject: "nosuch",
 			want: []string{`-kb.inject / KBHARNESS_INJECT: unknown injector "nosuch" (known: ` + known + ")", "nothing was run"}},
 		{name: "one unknown among known", inject: inject.KB287032 + ",nosuch", want: []string{`unknown injector "nosuch"`}},
-		{name: "injector on an attached host", inject: inject.KB287032, netns: "lab1", want: []string{`with -kb.netns / KBHARNESS_NETNS "lab1": injectors run only in namespace labs`}},
+		{name: "injector on an attached host", inject: inject.KB287032, target: "netns:lab1", want: []string{`with -kb.target / KBHARNESS_TARGET "netns:lab1": injectors run only in namespace labs`}},
+		{name: "a password in the target", target: "ssh://root:hunter2@192.0.2.20", want: []string{"a password in the URL is refused"}},
 		{name: "missing lab dir", dir: filepath.Join(t.TempDir(), "nosuch"), want: []string{"-kb.lab-dir / KBHARNESS_LAB_DIR: stat ", "no such file or directory"}},
 		{name: "lab dir is a file", dir: file, want: []string{"not a directory"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if TargetDialect() == netcfg.DialectWindows && tc.inject != "" && tc.want == nil {
+			if lab.LocalDialect == netcfg.DialectWindows && tc.inject != "" && tc.want == nil {
 				t.Skip("injectors are refused on Windows")
 			}
-			Options.Inject, Options.Netns, Options.LabDir = tc.inject, tc.netns, tc.dir
+			Options.Inject, Options.Target, Options.LabDir = tc.inject, tc.target, tc.dir
+			t.Cleanup(func() { Options.Inject, Options.Target, Options.LabDir = "", "", "" })
 			err := CheckOptions()
 			if tc.want == nil {
 				if err != nil {

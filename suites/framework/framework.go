@@ -22,6 +22,7 @@ import (
 	"github.com/kbharness/kbharness/internal/journal"
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	"github.com/kbharness/kbharness/netcfg/target"
 	"github.com/kbharness/kbharness/suites/framework/inject"
 )
 
@@ -35,7 +36,8 @@ type Env struct {
 }
 
 // NewEnv builds the lab named labFixture ("default", "multihomed", or a
-// file) for the running spec, or attaches to -kb.netns. On Windows the lab
+// file) for the running spec, or opens -kb.target (netns:NAME attaches to
+// a namespace; ssh://, winrm://, psdirect:// reach a remote host). On Windows the lab
 // is this machine's adapters the fixture names (see lab.New). Call it from a
 // BeforeEach or an It. It skips the spec, with the reason, where a lab
 // cannot be had, and registers the teardown and the failure diagnostics.
@@ -49,13 +51,13 @@ func NewEnv(labFixture string) *Env {
 
 	ctx := context.Background()
 	var l *lab.Lab
-	switch {
-	case Options.Target != "":
-		l, err = lab.Open(ctx, Options.Target, f)
-	case Options.Netns != "":
-		l, err = lab.Attach(ctx, Options.Netns, f)
-	default:
+	switch t := Options.Target; {
+	case t == "" || t == target.Local:
 		l, err = lab.New(ctx, f)
+	case strings.HasPrefix(t, target.Netns):
+		l, err = lab.Attach(ctx, strings.TrimPrefix(t, target.Netns), f)
+	default:
+		l, err = lab.Open(ctx, t, f)
 	}
 	if errors.Is(err, netcfg.ErrUnsupported) {
 		Skip(err.Error())

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 )
 
 // TestHistoryOnAttachedHost runs History against a namespace standing for
-// a real lab host kbharness did not build (-kb.netns): lan0 and lan1, veth
+// a real lab host kbharness did not build (-kb.target netns:NAME): lan0 and lan1, veth
 // pairs with both ends inside it, the fixtures' IPv4 addresses, plus an
 // address and a static route of its own. There is no fresh copy of such a
 // host, so the reference is its baseline plus deltas learned on it; the
@@ -49,7 +50,7 @@ func TestHistoryOnAttachedHost(t *testing.T) {
 	t.Setenv("KBHARNESS_STATE_DIR", t.TempDir())
 	saved := Options
 	t.Cleanup(func() { Options = saved })
-	Options.Netns, Options.Inject, Options.LabDir = ns, "", ""
+	Options.Target, Options.Inject, Options.LabDir = "netns:"+ns, "", ""
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "framework: the history-independence check on an attached host")
 }
@@ -57,7 +58,7 @@ func TestHistoryOnAttachedHost(t *testing.T) {
 // behindTheBack runs `ip -n NS ARGS` as someone else on the host would.
 func behindTheBack(args ...string) {
 	GinkgoHelper()
-	out, err := exec.Command("ip", append([]string{"-n", Options.Netns}, args...)...).CombinedOutput()
+	out, err := exec.Command("ip", append([]string{"-n", strings.TrimPrefix(Options.Target, "netns:")}, args...)...).CombinedOutput()
 	Expect(err).NotTo(HaveOccurred(), "ip %q: %s", args, out)
 }
 

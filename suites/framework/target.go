@@ -61,7 +61,7 @@ func ProbeTarget() (target.Info, error) {
 // RequireNamespaceLabs skips the spec unless kbharness can build namespace
 // labs of its own here: a Linux target, and root.
 func RequireNamespaceLabs() {
-	if Options.Target != "" {
+	if lab.IsRemote(Options.Target) {
 		Skip(fmt.Sprintf("builds namespace labs of its own on this machine; the target is %s", Options.Target))
 	}
 	RequireDialect(netcfg.DialectLinux)

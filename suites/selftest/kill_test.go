@@ -187,7 +187,7 @@ func TestKillAttachedRun(t *testing.T) {
 	rng := rand.New(rand.NewPCG(killSeed(t), 0))
 	ns := attachedHost(t)
 	baseline := snapshotOf(t, ns)
-	env := childEnv("KBHARNESS_NETNS="+ns, "KBHARNESS_STATE_DIR="+t.TempDir(), "KBHARNESS_REPORT_DIR="+t.TempDir())
+	env := childEnv("KBHARNESS_TARGET=netns:"+ns, "KBHARNESS_STATE_DIR="+t.TempDir(), "KBHARNESS_REPORT_DIR="+t.TempDir())
 	// The attached hammer is killed in TestKillAttachedHammer, on fresh hosts:
 	// here its TIME_WAIT would make every later run wait for its ports.
 	filter := "-ginkgo.label-filter=secondary-ip-route-loss || KB287032"
@@ -253,7 +253,7 @@ func TestKillAttachedHammer(t *testing.T) {
 		}
 		before = portRange()
 		after := time.Duration(rng.Int64N(int64(40 * time.Millisecond)))
-		k := runAndKill(t, "STEP: narrowing the dynamic port range", after, append(env, "KBHARNESS_NETNS="+ns), "-ginkgo.label-filter=KB2901197")
+		k := runAndKill(t, "STEP: narrowing the dynamic port range", after, append(env, "KBHARNESS_TARGET=netns:"+ns), "-ginkgo.label-filter=KB2901197")
 		if !k.wasKilled {
 			continue
 		}
@@ -331,7 +331,7 @@ func TestInjectorsRefusedOnAttachedHosts(t *testing.T) {
 	ns := attachedHost(t)
 	baseline := snapshotOf(t, ns)
 	cmd := exec.Command(suiteBin, "-ginkgo.label-filter=secondary-ip-route-loss && netlink", "-ginkgo.no-color")
-	cmd.Env = childEnv("KBHARNESS_NETNS="+ns, "KBHARNESS_INJECT=secondary-ip-route-loss",
+	cmd.Env = childEnv("KBHARNESS_TARGET=netns:"+ns, "KBHARNESS_INJECT=secondary-ip-route-loss",
 		"KBHARNESS_STATE_DIR="+t.TempDir(), "KBHARNESS_REPORT_DIR="+t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if err == nil {
@@ -348,7 +348,7 @@ func TestInjectorsRefusedOnAttachedHosts(t *testing.T) {
 // TestChildrenNeverInheritTheTarget: the self-test's children run on labs
 // they build, whatever the caller's environment points at.
 func TestChildrenNeverInheritTheTarget(t *testing.T) {
-	t.Setenv("KBHARNESS_NETNS", "someones-host")
+	t.Setenv("KBHARNESS_TARGET", "netns:someones-host")
 	t.Setenv("KBHARNESS_LAB_DIR", "/elsewhere")
 	for _, kv := range childEnv("KBHARNESS_INJECT=stall") {
 		if strings.HasPrefix(kv, "KBHARNESS_") && kv != "KBHARNESS_INJECT=stall" {
