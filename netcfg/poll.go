@@ -3,7 +3,8 @@ package netcfg
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -45,32 +46,24 @@ func PollChanges(ctx context.Context, name string, every time.Duration, snapshot
 // time: routes before addresses, removals before additions, each in line
 // order.
 func Changes(a, b *Snapshot) []Event {
-	var out []Event
 	at := b.Taken
-	ra, rb := byLine(a.Routes, Route.Line), byLine(b.Routes, Route.Line)
-	for _, k := range sortedKeys(ra) {
-		if _, ok := rb[k]; !ok {
-			r := ra[k]
-			out = append(out, Event{Time: at, Kind: RouteRemoved, Route: &r})
+	out := changesOf(a.Routes, b.Routes, Route.Line, func(k EventKind, r Route) Event { return Event{Time: at, Kind: k, Route: &r} }, RouteRemoved, RouteAdded)
+	return append(out, changesOf(a.Addresses, b.Addresses, Address.Line, func(k EventKind, x Address) Event { return Event{Time: at, Kind: k, Address: &x} }, AddrRemoved, AddrAdded)...)
+}
+
+// changesOf lists the elements only in xs as removed, then those only in
+// ys as added, each in line order.
+func changesOf[T any](xs, ys []T, line func(T) string, event func(EventKind, T) Event, removed, added EventKind) []Event {
+	a, b := byLine(xs, line), byLine(ys, line)
+	var out []Event
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if _, ok := b[k]; !ok {
+			out = append(out, event(removed, a[k]))
 		}
 	}
-	for _, k := range sortedKeys(rb) {
-		if _, ok := ra[k]; !ok {
-			r := rb[k]
-			out = append(out, Event{Time: at, Kind: RouteAdded, Route: &r})
-		}
-	}
-	aa, ab := byLine(a.Addresses, Address.Line), byLine(b.Addresses, Address.Line)
-	for _, k := range sortedKeys(aa) {
-		if _, ok := ab[k]; !ok {
-			x := aa[k]
-			out = append(out, Event{Time: at, Kind: AddrRemoved, Address: &x})
-		}
-	}
-	for _, k := range sortedKeys(ab) {
-		if _, ok := aa[k]; !ok {
-			x := ab[k]
-			out = append(out, Event{Time: at, Kind: AddrAdded, Address: &x})
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			out = append(out, event(added, b[k]))
 		}
 	}
 	return out
@@ -82,13 +75,4 @@ func byLine[T any](xs []T, line func(T) string) map[string]T {
 		m[line(x)] = x
 	}
 	return m
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -51,15 +51,7 @@ fi
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 command -v ip >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
 wine_install
-missing=()
-for pkg in gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32; do
-	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "$phase_tag: installing ${missing[*]}" >&2
-	apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+apt_ensure gcc-mingw-w64-x86-64-win32 gcc-mingw-w64-i686-win32
 phase install
 
 out=$root/out/hammer-agent

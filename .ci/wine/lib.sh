@@ -1,7 +1,8 @@
-# Shared steps of .ci/wine/run.sh and .ci/wine/suites.sh; source it, after
+# Shared steps of .ci/wine/run.sh, suites.sh and hammer-agent.sh; source it, after
 # setting `here` to .ci/wine:
 #
 #   wine_require_root NAME            exit 2 unless root
+#   apt_ensure PKG...                 install those of the Debian packages that are missing
 #   wine_install                      install wine64, mingw binutils and bc if missing
 #   phase NAME                        print the time since the previous phase
 #   wine_prefix WORK                  a fresh WINEPREFIX under WORK with the
@@ -35,9 +36,10 @@ phase() { # phase NAME: report the time since the previous phase
 	phase_start=$now
 }
 
-wine_install() {
+# apt_ensure PKG...: install those of the packages that are missing.
+apt_ensure() {
 	local missing=() pkg
-	for pkg in wine64 binutils-mingw-w64-x86-64 bc; do
+	for pkg in "$@"; do
 		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || missing+=("$pkg")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -45,6 +47,10 @@ wine_install() {
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	fi
+}
+
+wine_install() {
+	apt_ensure wine64 binutils-mingw-w64-x86-64 bc
 }
 
 # wine_prefix WORK: build bcryptprimitives.dll (processprng.s) and make
