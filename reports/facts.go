@@ -3,11 +3,14 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"time"
+
+	"github.com/onsi/ginkgo/v2/reporters"
 )
 
 // FactsFile is the run's facts, beside junit.xml and report.json.
@@ -75,4 +78,28 @@ func ReadFacts(dir string) (Facts, error) {
 		return f, fmt.Errorf("%s: %w", filepath.Join(dir, FactsFile), err)
 	}
 	return f, nil
+}
+
+// AddFactsToJUnit adds f's Properties to every test suite of
+// dir/junit.xml.
+func AddFactsToJUnit(dir string, f Facts) error {
+	path := filepath.Join(dir, "junit.xml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var suites reporters.JUnitTestSuites
+	if err := xml.Unmarshal(b, &suites); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range suites.TestSuites {
+		for _, p := range f.Properties() {
+			suites.TestSuites[i].Properties.Properties = append(suites.TestSuites[i].Properties.Properties, reporters.JUnitProperty{Name: p[0], Value: p[1]})
+		}
+	}
+	out, err := xml.MarshalIndent(suites, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(out, '\n')...), 0o644)
 }

@@ -4,6 +4,7 @@
 package suites
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -45,10 +46,11 @@ var _ = BeforeSuite(func() {
 	}
 })
 
-// Reports go to -kb.report-dir, else the default directory; when the
-// default is not writable (a non-root run under a root-owned out/), to a
-// directory under the system's temporary directory, with a note saying so
-// and how to choose: the run still passes.
+// Reports go to -kb.report-dir, else the default directory, with the
+// run's facts (facts.json, JUnit properties: the target's OS, build and
+// file versions); when the default is not writable (a non-root run under a
+// root-owned out/), to a directory under the system's temporary directory,
+// with a note saying so and how to choose: the run still passes.
 var _ = ReportAfterSuite("kbharness reports", func(r Report) {
 	dir, note, err := reports.Place(framework.Options.ReportDir, time.Now())
 	if note != "" {
@@ -57,6 +59,12 @@ var _ = ReportAfterSuite("kbharness reports", func(r Report) {
 	}
 	Expect(err).NotTo(HaveOccurred())
 	Expect(reports.Write(r, dir)).To(Succeed())
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	facts := framework.RunFacts(ctx)
+	Expect(reports.WriteFacts(facts, dir)).To(Succeed())
+	Expect(reports.AddFactsToJUnit(dir, facts)).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "run facts: %s %s build %s (%d errors)\n", facts.OS, facts.OSName, facts.Build, len(facts.Errors))
 	fmt.Fprintf(GinkgoWriter, "reports written to %s (%v)\n", dir, reports.Files)
 	fmt.Printf("kbharness: reports written to %s\n", dir)
 })

@@ -30,7 +30,9 @@ func (i Info) String() string {
 	return s
 }
 
-var winVer = regexp.MustCompile(`\[Version (\d+\.\d+\.\d+)(?:\.\d+)?\]`)
+// winVer is `ver`'s answer: "Microsoft Windows [Version 6.1.7601]" (Wine:
+// "Microsoft Windows 6.1.7601").
+var winVer = regexp.MustCompile(`Microsoft Windows (?:\[Version )?(\d+\.\d+\.\d+)`)
 
 // Probe finds the target's OS, version and dialect: `uname -sr` answers on
 // Linux; `cmd /c ver` on Windows, whose PowerShell version is then read
