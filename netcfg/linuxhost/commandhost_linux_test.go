@@ -56,3 +56,20 @@ func TestCommandHostMatchesNetlink(t *testing.T) {
 		t.Errorf("netlink over commands: %v, want ErrUnsupported", err)
 	}
 }
+
+// BenchmarkCommandHostSnapshot is a snapshot of a host reached by
+// commands (ip -j twice, parsed), here through the namespace's runner: the
+// floor of what a remote Linux host costs per poll, before the transport.
+func BenchmarkCommandHostSnapshot(b *testing.B) {
+	n := newTestNS(b, "cmdb")
+	h, err := linuxhost.OpenCommands(context.Background(), "cmd-"+n.Name, linuxhost.Runner(n.Name), time.Second)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := h.Snapshot(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
