@@ -1,6 +1,11 @@
 // Package reports writes a suite run's reports: Ginkgo's JUnit XML and JSON,
 // and our own summary view, one block per KB scenario with its verdict,
-// failures (first lines) and skip reasons.
+// failures (each one's own message, in a line) and skip reasons.
+//
+// The scenarios are the KB catalog's (fixtures/catalog.yaml), not the
+// suite registry's (suites/registry): reports are also read by processes
+// that link no KB package (reports/store, kbharness), where the registry is
+// empty; the registry's tests keep it and the catalog the same set.
 package reports
 
 import (
@@ -8,16 +13,20 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/kbharness/kbharness/fixtures"
 )
 
-// Scenarios are the labels that name a KB scenario, in catalogue order.
-var Scenarios = []string{"secondary-ip-route-loss", "KB287032", "KB2901197", "KB943650", "KB952876"}
+// Scenarios are the labels that name a KB scenario, in catalog order: the
+// ids of fixtures/catalog.yaml.
+var Scenarios = fixtures.ScenarioIDs()
 
 // Files are the report files Write produces in its directory.
 var Files = []string{"junit.xml", "report.json", "summary.txt"}
@@ -123,10 +132,11 @@ type tally struct {
 	skips                   map[string]int
 }
 
-// WriteSummary renders the per-scenario view of r:
+// WriteSummary renders the per-scenario view of r, each failure and skip
+// in a line of its own message (see headline):
 //
 //	secondary-ip-route-loss  FAIL  passed 7  failed 1  skipped 12
-//	  FAIL [netlink route, iproute2 address] keeps the default route: route default via ... lost
+//	  FAIL [netlink route, iproute2 address] keeps the default route: the persistent route was deleted when ...
 //	  skip x12: mechanism netsh unsupported on this host ...
 func WriteSummary(w io.Writer, r types.Report) {
 	byScenario := map[string]*tally{}
@@ -151,14 +161,14 @@ func WriteSummary(w io.Writer, r types.Report) {
 				t.passed++
 			case s.State.Is(types.SpecStateSkipped | types.SpecStatePending):
 				t.skipped++
-				reason := firstLine(s.Failure.Message)
+				reason := headline(s.Failure.Message)
 				if reason == "" {
 					reason = "not selected (label filter or focus)"
 				}
 				t.skips[reason]++
 			case s.State.Is(types.SpecStateFailureStates):
 				t.failed++
-				t.failures = append(t.failures, fmt.Sprintf("%s: %s", s.FullText(), firstLine(s.Failure.Message)))
+				t.failures = append(t.failures, fmt.Sprintf("%s: %s", s.FullText(), headline(s.Failure.Message)))
 			}
 		}
 	}
@@ -207,12 +217,46 @@ func scenarioLabels(s types.SpecReport) []string {
 	return out
 }
 
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
+// maxHeadline bounds a failure's line in the summary, in bytes.
+const maxHeadline = 240
+
+var (
+	// asyncPreambleRE is the first line Gomega's Eventually and
+	// Consistently put before the failure's own message.
+	asyncPreambleRE = regexp.MustCompile(`^(Timed out|Failed|Told to stop trying|Context was cancelled|No future change is possible\.  Bailing out early).* after [0-9]+\.[0-9]{3}s\.$`)
+	// typeTagRE is the type tag format.Object puts before a value.
+	typeTagRE = regexp.MustCompile(`^<[^<>]*>:\s*`)
+)
+
+// headline is the first meaningful line of a failure message, in at most
+// maxHeadline bytes: Gomega's async preamble ("Failed after 0.010s.") and
+// value type tags ("<*errors.errorString | 0xc0001>:") dropped, blank lines
+// skipped; a line ending in ':' is joined to the next, and a matcher's
+// "Expected" to the rest of its message.
+func headline(msg string) string {
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		if l = strings.TrimSpace(typeTagRE.ReplaceAllString(strings.TrimSpace(l), "")); l != "" {
+			lines = append(lines, l)
+		}
 	}
-	return s
+	if len(lines) > 1 && asyncPreambleRE.MatchString(lines[0]) {
+		lines = lines[1:]
+	}
+	if len(lines) == 0 {
+		return ""
+	}
+	out := lines[0]
+	for _, l := range lines[1:] {
+		if !strings.HasSuffix(out, ":") && lines[0] != "Expected" {
+			break
+		}
+		out += " " + l
+	}
+	if len(out) > maxHeadline {
+		out = strings.ToValidUTF8(out[:maxHeadline-3], "") + "..."
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

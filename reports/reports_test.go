@@ -90,3 +90,33 @@ func TestSummaryShowsSuiteLevelFailures(t *testing.T) {
 		t.Errorf("summary lacks %q:\n%s", want, b.String())
 	}
 }
+
+// A failure's line is its own message, not Gomega's "Failed after 0.010s."
+// nor a bare "Expected".
+func TestSummaryShowsEachFailuresOwnMessage(t *testing.T) {
+	lost := "the persistent route was deleted when 192.0.2.21/24 was deleted: route-removed default via 192.0.2.1 dev lan0 proto static (during step \"after deleting 192.0.2.21/24\" at 05:00:01.250)"
+	r := types.Report{SpecReports: types.SpecReports{
+		spec("keeps the route (netlink)", types.SpecStateFailed,
+			"Failed after 0.010s.\n"+lost+"\nExpected\n    <chan netcfg.Event | 0xc000123456>: 0xc000123456\nnot to receive anything",
+			"secondary-ip-route-loss"),
+		spec("tables are history independent", types.SpecStateFailed,
+			"Expected\n    <bool>: false\nto be true", "KB287032"),
+		spec("hammer", types.SpecStateFailed,
+			"Timed out after 2.000s.\nThe function passed to Eventually returned the following error:\n    <*errors.errorString | 0xc000010250>: \n    port range not narrowed\n    {s: \"port range not narrowed\"}",
+			"KB2901197"),
+		spec("forwards", types.SpecStateFailed, "\n\nhost stopped responding: "+strings.Repeat("x", 300), "KB943650"),
+	}}
+	var b strings.Builder
+	WriteSummary(&b, r)
+	for _, want := range []string{
+		"  FAIL keeps the route (netlink): " + lost + "\n",
+		"  FAIL tables are history independent: Expected false to be true\n",
+		"  FAIL hammer: The function passed to Eventually returned the following error: port range not narrowed\n",
+		"  FAIL forwards: host stopped responding: " + strings.Repeat("x", maxHeadline-len("host stopped responding: ")-3) + "...\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	t.Logf("summary:\n%s", b.String())
+}
