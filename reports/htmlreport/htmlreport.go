@@ -67,7 +67,7 @@ const (
 type model struct {
 	Generated string
 	Runs      []runView // newest first
-	Columns   []string // the matrix's platforms
+	Columns   []string  // the matrix's platforms
 	Matrix    []matrixRow
 	Changes   []change
 	Flakes    []flake
