@@ -47,6 +47,10 @@ func DefaultPath() string {
 	return "/var/lib/kbharness/results.db"
 }
 
+// timeFormat is RFC 3339 in UTC with fixed nanoseconds, so that times sort
+// as text.
+const timeFormat = "2006-01-02T15:04:05.000000000Z"
+
 // schemaVersion is PRAGMA user_version of a store this code writes.
 const schemaVersion = 1
 
@@ -56,8 +60,8 @@ const schema = `
 CREATE TABLE runs (
 	key        TEXT PRIMARY KEY, -- sha256 of report.json (its first 16 bytes, hex)
 	dir        TEXT NOT NULL,    -- the report directory it was ingested from
-	ingested   TEXT NOT NULL,    -- RFC 3339, UTC
-	started    TEXT NOT NULL,    -- facts' start time, else the report's (RFC 3339, UTC)
+	ingested   TEXT NOT NULL,    -- timeFormat, UTC
+	started    TEXT NOT NULL,    -- facts' start time, else the report's (timeFormat, UTC)
 	succeeded  INTEGER NOT NULL, -- the suite's own verdict
 	os         TEXT NOT NULL,    -- the facts (empty when unknown) ...
 	build      TEXT NOT NULL,
@@ -252,7 +256,7 @@ func insert(tx *sql.Tx, r *Run) error {
 	}
 	f := r.Facts
 	if _, err := tx.Exec(`INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Key, r.Dir, r.Ingested.UTC().Format(time.RFC3339Nano), r.Started.UTC().Format(time.RFC3339Nano), r.Succeeded,
+		r.Key, r.Dir, r.Ingested.UTC().Format(timeFormat), r.Started.UTC().Format(timeFormat), r.Succeeded,
 		f.OS, f.Build, f.UBR, f.Host, f.Target, f.Kbharness, facts, r.FactsNote); err != nil {
 		return err
 	}
@@ -378,8 +382,8 @@ func (s *Store) Runs() ([]*Run, error) {
 		if err := rows.Scan(&r.Key, &r.Dir, &ingested, &started, &r.Succeeded, &facts, &r.FactsNote); err != nil {
 			return nil, fmt.Errorf("reading runs: %w", err)
 		}
-		r.Ingested, _ = time.Parse(time.RFC3339Nano, ingested)
-		r.Started, _ = time.Parse(time.RFC3339Nano, started)
+		r.Ingested, _ = time.Parse(timeFormat, ingested)
+		r.Started, _ = time.Parse(timeFormat, started)
 		if facts.Valid {
 			if err := json.Unmarshal([]byte(facts.String), &r.Facts); err != nil {
 				return nil, fmt.Errorf("run %s: stored facts: %w", r.Key, err)
