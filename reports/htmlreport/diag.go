@@ -3,6 +3,7 @@ package htmlreport
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func (v *runView) addHammers(res store.Result) {
 			continue // not counts: shown with the spec's other entries
 		}
 		for k := range h.Counts {
-			if !contains(v.HammerCols, k) {
+			if !slices.Contains(v.HammerCols, k) {
 				v.HammerCols = append(v.HammerCols, k)
 			}
 		}
@@ -40,15 +41,6 @@ func (v *runView) addHammers(res store.Result) {
 		return map[string]string{"attempts": "0", "success": "1"}[c] + "~" + c
 	}
 	sort.Slice(v.HammerCols, func(i, j int) bool { return order(v.HammerCols[i]) < order(v.HammerCols[j]) })
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // latencyLine is a watchdog probe's line (watchdog.ProbeStats.String):
