@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/kbharness/kbharness/reports"
 	"github.com/kbharness/kbharness/reports/htmlreport"
 	"github.com/kbharness/kbharness/reports/store"
 )
@@ -22,7 +23,9 @@ const reportUsage = `Usage: kbharness report [--store PATH] [--baseline KEY] [--
 
 Renders the results store (see 'kbharness results --help') as one HTML file
 with everything inline (no network): each run's verdict per KB scenario,
-its failures with the normalised route tables, diff and event timeline,
+classified against the KB catalog by the run's facts (REGRESSION: failed on a
+build carrying the fix; expected: defect present; plain pass or fail off
+Windows or without facts.json), its failures with the normalised route tables, diff and event timeline,
 hammer counts and probe latency plots; across runs, scenarios by OS build,
 what changed since each host's previous run (or since the baseline run),
 and flakes (pass/fail flips on one build over the last N runs).`
@@ -62,7 +65,7 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer f.Close()
-	if err := htmlreport.Render(f, runs, htmlreport.Options{Baseline: *baseline, Window: *window}); err != nil {
+	if err := htmlreport.Render(f, runs, htmlreport.Options{Classify: classify, Baseline: *baseline, Window: *window}); err != nil {
 		return badInput(err)
 	}
 	if err := f.Close(); err != nil {
@@ -70,4 +73,9 @@ func runReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d run(s)\n", *out, len(runs))
 	return nil
+}
+
+// classify is reports.Classify (the KB catalog) as the report's classifier.
+func classify(scenario string, f reports.Facts, failed bool) string {
+	return string(reports.Classify(scenario, f, failed))
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbharness/kbharness/reports"
 	"github.com/kbharness/kbharness/reports/store/storetest"
 )
 
@@ -56,5 +57,27 @@ func TestReport(t *testing.T) {
 	code, _, errs = runArgs(t, context.Background(), "report", "--store", db, "-o", page, "--baseline", "ffff")
 	if code != exitUsage || !strings.Contains(errs, `baseline "ffff": no such run`) {
 		t.Errorf("an unknown baseline: exit %d, %s", code, errs)
+	}
+}
+
+// Verdicts come from the KB catalog (reports.Classify) by the run's facts.
+func TestReportClassifies(t *testing.T) {
+	dir := t.TempDir()
+	db, page, run := filepath.Join(dir, "results.db"), filepath.Join(dir, "report.html"), filepath.Join(dir, "run")
+	storetest.WriteRun(t, run, &storetest.Windows, t0, storetest.Spec{Scenario: "KB2901197", Text: "hammers", Outcome: "fail", Message: "EADDRINUSE"})
+	if code, out, errs := runArgs(t, context.Background(), "results", "ingest", "--store", db, run); code != exitOK {
+		t.Fatalf("ingest: exit %d, %s%s", code, out, errs)
+	}
+	if code, out, errs := runArgs(t, context.Background(), "report", "--store", db, "-o", page); code != exitOK {
+		t.Fatalf("report: exit %d, %s%s", code, out, errs)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := string(reports.Classify("KB2901197", storetest.Windows, true))
+	if want == "fail" || !strings.Contains(string(b), `<tr data-scenario="KB2901197"><th>KB2901197</th><td class="`) ||
+		!strings.Contains(string(b), ">"+want+" <span") {
+		t.Errorf("the matrix does not show the catalog's verdict %q for KB2901197 on %s", want, storetest.Windows.Build)
 	}
 }
