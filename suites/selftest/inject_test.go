@@ -18,14 +18,6 @@ import (
 	_ "github.com/kbharness/kbharness/suites/secondaryip"
 )
 
-// injectedDefect is a self-test expectation as the SSH self-test's own table
-// (ssh_test.go) writes it; registry.SelfTest is the same for the local runs.
-type injectedDefect struct {
-	injector string   // -kb.inject name
-	labels   string   // Ginkgo label filter selecting the specs to run
-	want     []string // what the failure output must say
-}
-
 // TestInjectedDefectsTurnSuitesRed proves that each suite can fail: once per
 // registered scenario with a self-test (registry.SelfTest), the suite binary
 // is run again with its defect injector acting on the real kernel in the

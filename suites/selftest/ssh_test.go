@@ -18,6 +18,7 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/suites/framework/inject"
+	"github.com/kbharness/kbharness/suites/registry"
 )
 
 // sshd is Debian's OpenSSH server (package openssh-server).
@@ -238,26 +239,26 @@ func TestSSHTargetLinux(t *testing.T) {
 		t.Errorf("after the run the host differs from its baseline:\n%s", d)
 	}
 
-	for _, d := range []injectedDefect{
-		{injector: "secondary-ip-route-loss", labels: "secondary-ip-route-loss && iproute2",
-			want: []string{"the persistent route was deleted when 192.0.2.21/24 was deleted", "route-removed default via 192.0.2.1 dev lan0 proto static"}},
-		{injector: "kb287032", labels: "KB287032 && iproute2 && !explorer",
-			want: []string{"removed LIFO [KB287032", "+ 198.51.100.103 dev lan1 proto boot metric 0"}},
+	for _, d := range []registry.SelfTest{
+		{Injector: "secondary-ip-route-loss", Labels: "secondary-ip-route-loss && iproute2",
+			Want: []string{"the persistent route was deleted when 192.0.2.21/24 was deleted", "route-removed default via 192.0.2.1 dev lan0 proto static"}},
+		{Injector: "kb287032", Labels: "KB287032 && iproute2 && !explorer",
+			Want: []string{"removed LIFO [KB287032", "+ 198.51.100.103 dev lan1 proto boot metric 0"}},
 	} {
-		t.Run(d.injector, func(t *testing.T) {
-			stop, err := inject.Start(context.Background(), d.injector, s.lab)
+		t.Run(d.Injector, func(t *testing.T) {
+			stop, err := inject.Start(context.Background(), d.Injector, s.lab)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := s.suite(t, sshLinuxTarget, "-ginkgo.label-filter", d.labels)
+			out, err := s.suite(t, sshLinuxTarget, "-ginkgo.label-filter", d.Labels)
 			if serr := stop(); serr != nil {
 				t.Errorf("stopping the injector: %v", serr)
 			}
-			t.Logf("%s injected: %s", d.injector, lastLine(out, "Passed |"))
+			t.Logf("%s injected: %s", d.Injector, lastLine(out, "Passed |"))
 			if err == nil {
-				t.Fatalf("%q passed over SSH with %s injected: its check cannot fail\n%s", d.labels, d.injector, tail(out))
+				t.Fatalf("%q passed over SSH with %s injected: its check cannot fail\n%s", d.Labels, d.Injector, tail(out))
 			}
-			for _, w := range d.want {
+			for _, w := range d.Want {
 				if !strings.Contains(out, w) {
 					t.Errorf("failure output lacks %q", w)
 				}
