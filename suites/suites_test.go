@@ -15,6 +15,7 @@ import (
 
 	"github.com/kbharness/kbharness/netcfg/lab"
 	"github.com/kbharness/kbharness/reports"
+	"github.com/kbharness/kbharness/reports/store"
 	"github.com/kbharness/kbharness/suites/framework"
 
 	_ "github.com/kbharness/kbharness/suites/hostcheck"
@@ -65,6 +66,23 @@ var _ = ReportAfterSuite("kbharness reports", func(r Report) {
 	Expect(reports.WriteFacts(facts, dir)).To(Succeed())
 	Expect(reports.AddFactsToJUnit(dir, facts)).To(Succeed())
 	fmt.Fprintf(GinkgoWriter, "run facts: %s %s build %s (%d errors)\n", facts.OS, facts.OSName, facts.Build, len(facts.Errors))
+	if path := framework.Options.ResultsStore; path != "" {
+		Expect(ingest(path, dir)).To(Succeed())
+	}
 	fmt.Fprintf(GinkgoWriter, "reports written to %s (%v)\n", dir, reports.Files)
 	fmt.Printf("kbharness: reports written to %s\n", dir)
 })
+
+// ingest adds the run in dir to the results store at path.
+func ingest(path, dir string) error {
+	s, err := store.Open(path)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	done, err := s.Ingest(dir)
+	for _, d := range done {
+		fmt.Printf("kbharness: results store %s: %s\n", path, d)
+	}
+	return err
+}

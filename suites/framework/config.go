@@ -24,19 +24,23 @@ import (
 //	-kb.inject / KBHARNESS_INJECT          comma-separated defect injectors to start in every lab
 //	-kb.report-dir / KBHARNESS_REPORT_DIR  where JUnit, JSON and summary reports go
 //	-kb.hammer-agent / KBHARNESS_HAMMER_AGENT  the legacy hammer agent (agent/hammer, a Windows .exe) for remote Windows hosts
+//	-kb.results-store / KBHARNESS_RESULTS_STORE  a results store (SQLite file) the run ingests itself into when it ends
 var Options struct {
-	Netns       string
-	Target      string
-	LabDir      string
-	Inject      string
-	ReportDir   string
-	HammerAgent string
+	Netns        string
+	Target       string
+	LabDir       string
+	Inject       string
+	ReportDir    string
+	HammerAgent  string
+	ResultsStore string
 }
 
 func init() {
 	flag.StringVar(&Options.Target, "kb.target", os.Getenv("KBHARNESS_TARGET"),
 		"the host the suites run against: local (the default: namespace labs built here; on Windows this machine), netns:NAME (attach to an existing namespace, a real lab host: only the fixture's interfaces are touched), ssh://user@host[:port], winrm://user@host[:port], psdirect://VMNAME?user=NAME (probed on connect), or "+lab.StandinScheme+"HOST:PORT (the Windows command stand-ins' server); the lab fixture names the host's adapters")
 	target.Default.Register(flag.CommandLine, "kb.")
+	flag.StringVar(&Options.ResultsStore, "kb.results-store", os.Getenv("KBHARNESS_RESULTS_STORE"),
+		"ingest this run into the results store at this path (SQLite, as kbharness results ingest) when it ends")
 	flag.StringVar(&Options.HammerAgent, "kb.hammer-agent", os.Getenv("KBHARNESS_HAMMER_AGENT"),
 		"the legacy hammer agent (agent/hammer built with mingw-w64) that KB2901197 copies to and runs on a remote Windows host")
 	flag.StringVar(&Options.LabDir, "kb.lab-dir", os.Getenv("KBHARNESS_LAB_DIR"),
