@@ -65,7 +65,7 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/report.json" "$out/facts.json" "$out/suites.log" "$out/standin.log" "$out/standins.log"
+rm -rf "$out/report.json" "$out/reports" "$out/suites.log" "$out/standin.log" "$out/standins.log"
 
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
 	export PATH="$PATH:/usr/local/go/bin"

@@ -10,6 +10,7 @@ package hostfacts
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -24,7 +25,7 @@ import (
 // Collect fills the OS facts of f for the host r reaches, of dialect d.
 func Collect(ctx context.Context, r netcfg.Runner, d netcfg.Dialect, f *reports.Facts) {
 	f.OS = string(d)
-	note := func(what string, err error) { f.Errors = append(f.Errors, fmt.Sprintf("%s: %v", what, err)) }
+	note := func(what string, err error) { f.Errors = append(f.Errors, what+": "+brief(err)) }
 	if d == netcfg.DialectLinux {
 		out, err := r.Run(ctx, []string{"uname", "-sr"})
 		if err == nil {
@@ -71,6 +72,23 @@ func Collect(ctx context.Context, r netcfg.Runner, d netcfg.Dialect, f *reports.
 	if err != nil {
 		note("file versions and updates", err)
 	}
+}
+
+// brief is a failed command's exit status and the start of what it printed
+// (not its argv: an encoded script says nothing to a reader).
+func brief(err error) string {
+	var ce *netcfg.CommandError
+	if !errors.As(err, &ce) {
+		return err.Error()
+	}
+	msg := strings.Join(strings.Fields(string(ce.Output.Combined())), " ")
+	if len(msg) > 200 {
+		msg = msg[:200] + "..."
+	}
+	if ce.Err != nil {
+		return fmt.Sprintf("%v: %s", ce.Err, msg)
+	}
+	return fmt.Sprintf("exit status %d: %s", ce.Output.ExitCode, msg)
 }
 
 var verLine = regexp.MustCompile(`Microsoft Windows (?:\[Version )?(\d+\.\d+\.\d+)`)
