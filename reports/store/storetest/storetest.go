@@ -1,6 +1,7 @@
 // Package storetest writes synthetic run directories (Ginkgo's JSON report
-// and facts.json, as a suite run leaves them) for the tests of the results
-// store, the HTML report and the commands over them.
+// and facts.json, as a suite run leaves them; crash.json, as run-vm.ps1
+// leaves it after a guest crash) for the tests of the results store, the
+// HTML report and the commands over them.
 package storetest
 
 import (
@@ -75,6 +76,69 @@ func WriteRun(t testing.TB, dir string, facts *reports.Facts, start time.Time, s
 	if err := reporters.GenerateJSONReport(r, filepath.Join(dir, "report.json")); err != nil {
 		t.Fatal(err)
 	}
+	if facts != nil {
+		f := *facts
+		f.Started = start
+		if err := reports.WriteFacts(f, dir); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// CrashD1 is a crash.json as run-vm.ps1 writes it (Windows PowerShell 5.1's
+// ConvertTo-Json layout, UTF-8 without BOM) after the heartbeat of a guest
+// was lost and its System log named bugcheck 0xD1.
+const CrashD1 = `{
+    "vm":  "kb-2016",
+    "label":  "win2016",
+    "detected":  "heartbeat lost (NoContact) for 60 s",
+    "detectedAt":  "2026-11-29T23:40:12Z",
+    "runStarted":  "2026-11-29T23:31:02Z",
+    "bugcheck":  "0x000000D1",
+    "params":  [
+                   "0x0000000000000028",
+                   "0x0000000000000002",
+                   "0x0000000000000000",
+                   "0xfffff80312345678"
+               ],
+    "bugcheckSource":  "BugCheck 1001",
+    "dump":  "MEMORY.DMP",
+    "minidumps":  [
+                      "Minidump/112926-10234-01.dmp"
+                  ],
+    "systemLog":  "System.evtx",
+    "marker":  null,
+    "events":  [
+                   {
+                       "provider":  "Microsoft-Windows-WER-SystemErrorReporting",
+                       "id":  1001,
+                       "time":  "2026-11-29T23:44:51.1234567Z",
+                       "record":  39660
+                   }
+               ],
+    "errors":  [
+
+               ]
+}
+`
+
+// WriteCrash writes text as dir/crash.json.
+func WriteCrash(t testing.TB, dir, text string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "crash.json"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// WriteCrashedRun writes the run directory of a guest that crashed before
+// the suite binary wrote its report: dir/crash.json from text, and
+// dir/facts.json from facts (started at start) unless it is nil.
+func WriteCrashedRun(t testing.TB, dir string, facts *reports.Facts, start time.Time, text string) {
+	t.Helper()
+	WriteCrash(t, dir, text)
 	if facts != nil {
 		f := *facts
 		f.Started = start
