@@ -45,11 +45,27 @@ var _ = BeforeSuite(func() {
 		fmt.Fprintf(GinkgoWriter, "target %s: %s\n", t, info)
 		AddReportEntry("target", fmt.Sprintf("%s: %s", t, info))
 	}
+	facts := runFacts()
+	AddReportEntry("kbharness facts", facts)
 })
 
+// facts are the run's facts, read once (reports.Facts).
+var facts *reports.Facts
+
+func runFacts() reports.Facts {
+	if facts == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		f := framework.RunFacts(ctx)
+		facts = &f
+	}
+	return *facts
+}
+
 // Reports go to -kb.report-dir, else the default directory, with the
-// run's facts (facts.json, JUnit properties: the target's OS, build and
-// file versions); when the default is not writable (a non-root run under a
+// run's facts (facts.json, JUnit properties, and in report.json the
+// BeforeSuite's entry "kbharness facts": the target's OS, build and file
+// versions); when the default is not writable (a non-root run under a
 // root-owned out/), to a directory under the system's temporary directory,
 // with a note saying so and how to choose: the run still passes.
 var _ = ReportAfterSuite("kbharness reports", func(r Report) {
@@ -60,12 +76,10 @@ var _ = ReportAfterSuite("kbharness reports", func(r Report) {
 	}
 	Expect(err).NotTo(HaveOccurred())
 	Expect(reports.Write(r, dir)).To(Succeed())
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	facts := framework.RunFacts(ctx)
-	Expect(reports.WriteFacts(facts, dir)).To(Succeed())
-	Expect(reports.AddFactsToJUnit(dir, facts)).To(Succeed())
-	fmt.Fprintf(GinkgoWriter, "run facts: %s %s build %s (%d errors)\n", facts.OS, facts.OSName, facts.Build, len(facts.Errors))
+	f := runFacts()
+	Expect(reports.WriteFacts(f, dir)).To(Succeed())
+	Expect(reports.AddFactsToJUnit(dir, f)).To(Succeed())
+	fmt.Fprintf(GinkgoWriter, "run facts: %s %s build %s (%d errors)\n", f.OS, f.OSName, f.Build, len(f.Errors))
 	if path := framework.Options.ResultsStore; path != "" {
 		Expect(ingest(path, dir)).To(Succeed())
 	}
