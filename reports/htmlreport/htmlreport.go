@@ -1,8 +1,9 @@
 // Package htmlreport renders the results store as one self-contained HTML
 // page (inline CSS and SVG, no scripts, nothing fetched): each run's
 // verdict per KB scenario with its failures' route tables, diff and event
-// timeline, hammer counts and probe latencies; across runs, a matrix of
-// scenarios by OS build, what changed since the previous run (or a
+// timeline, hammer counts and probe latencies; a crashed guest's bugcheck
+// (crash.json); across runs, a matrix of scenarios by OS build with the
+// newest run's crash state, what changed since the previous run (or a
 // baseline), and flakes.
 package htmlreport
 
@@ -59,15 +60,21 @@ func Render(w io.Writer, runs []*store.Run, opt Options) error {
 
 // Verdicts that are not the classifier's.
 const (
-	notRun = "not run" // every spec of the scenario was filtered out
-	skip   = "skip"    // run, but every spec skipped itself
+	notRun    = "not run"                  // every spec of the scenario was filtered out
+	skip      = "skip"                     // run, but every spec skipped itself
+	crashed   = "crash"                    // the guest crashed while the scenario ran (its crash marker was left)
+	noResult  = "no result: guest crashed" // a crashed run without results for the scenario
+	noCrash   = "no crash"
+	crashWord = "CRASHED"
 )
 
 // model is what the template shows.
 type model struct {
 	Generated string
 	Runs      []runView // newest first
+	Crashed   []runView // the crashed runs, newest first
 	Columns   []string  // the matrix's platforms
+	Crashes   []cell    // per platform, the newest run's crash state
 	Matrix    []matrixRow
 	Changes   []change
 	Flakes    []flake
@@ -85,6 +92,15 @@ type runView struct {
 	Hammers           []hammer
 	HammerCols        []string // the hammer table's count columns
 	Latency           []plot
+	Crash             *crashView // nil: the guest did not crash
+	ReportNote        string     // why a crashed run has no results
+}
+
+// crashView is a run's crash.json.
+type crashView struct {
+	Line, Source, DetectedAt, VM string
+	Evidence, Errors             []string
+	Marker                       string
 }
 
 // cell is one verdict, with its CSS class.
@@ -92,6 +108,7 @@ type cell struct {
 	Scenario, Verdict, Class string
 	Pass, Fail, Skip         int
 	Note                     string
+	Run                      string // the run it comes from (the matrix's crash row)
 }
 
 type failure struct {
@@ -116,6 +133,7 @@ type matrixRow struct {
 type change struct {
 	Run, Against, Platform, Host string
 	Regressions, Fixes           []cell // the verdicts now
+	Crash                        string // the newest run's CRASHED line, if it crashed
 }
 
 type flake struct {
@@ -148,6 +166,8 @@ func class(verdict string) string {
 		return "pass"
 	case strings.HasPrefix(verdict, "fail"):
 		return "fail"
+	case verdict == crashed || strings.HasPrefix(verdict, crashWord):
+		return "crash"
 	}
 	return "skip"
 }
@@ -183,7 +203,57 @@ func verdicts(r *store.Run, classify Classifier) map[string]cell {
 		c.Class = class(c.Verdict)
 		out[id] = c
 	}
+	// The scenario whose crash marker was left never finished: it crashed.
+	if id := r.Crash.MarkerScenario(); id != "" {
+		c := out[id]
+		c.Scenario, c.Verdict, c.Class = id, crashed, "crash"
+		c.Note = "its crash marker was left: the guest crashed while it ran"
+		out[id] = c
+	}
 	return out
+}
+
+// crashLine is the one line that says a run crashed:
+// "CRASHED: bugcheck 0x000000D1 (params ...), detected: heartbeat lost ..., dump: MEMORY.DMP".
+func crashLine(c *store.Crash) string {
+	s := crashWord + ": "
+	if c.Bugcheck == "" {
+		s += "no bugcheck found"
+	} else {
+		s += "bugcheck " + c.Bugcheck
+		if len(c.Params) > 0 {
+			s += " (params " + strings.Join(c.Params, ", ") + ")"
+		}
+	}
+	s += ", detected: " + c.Detected + ", dump: "
+	switch {
+	case c.Dump != "":
+		s += c.Dump
+	case len(c.Minidumps) > 0:
+		s += strings.Join(c.Minidumps, ", ")
+	default:
+		s += "none"
+	}
+	return s
+}
+
+func crashOf(c *store.Crash) *crashView {
+	v := &crashView{Line: crashLine(c), Source: c.BugcheckSource, DetectedAt: c.DetectedAt, Errors: c.Errors}
+	if c.VM != "" {
+		v.VM = c.VM
+		if c.Label != "" {
+			v.VM += " (" + c.Label + ")"
+		}
+	}
+	for _, e := range append(append([]string{c.Dump}, c.Minidumps...), c.SystemLog) {
+		if e != "" {
+			v.Evidence = append(v.Evidence, e)
+		}
+	}
+	if m := string(c.Marker); m != "" && m != "null" {
+		v.Marker = m
+	}
+	return v
 }
 
 func build(runs []*store.Run, opt Options, now time.Time) (*model, error) {
@@ -199,7 +269,11 @@ func build(runs []*store.Run, opt Options, now time.Time) (*model, error) {
 		all[i] = verdicts(r, opt.Classify)
 	}
 	for i := len(runs) - 1; i >= 0; i-- {
-		m.Runs = append(m.Runs, view(runs[i], all[i]))
+		v := view(runs[i], all[i])
+		m.Runs = append(m.Runs, v)
+		if v.Crash != nil {
+			m.Crashed = append(m.Crashed, v)
+		}
 	}
 	m.matrix(runs, all)
 	if err := m.changes(runs, all, opt.Baseline); err != nil {
@@ -213,14 +287,23 @@ func short(key string) string { return key[:min(12, len(key))] }
 
 func view(r *store.Run, cells map[string]cell) runView {
 	v := runView{Key: short(r.Key), Dir: r.Dir, Started: r.Started.UTC().Format("2006-01-02 15:04:05Z"),
-		Platform: platform(r.Facts), FactsNote: r.FactsNote, Updates: strings.Join(r.Facts.Updates, " ")}
+		Platform: platform(r.Facts), FactsNote: r.FactsNote, Updates: strings.Join(r.Facts.Updates, " "), ReportNote: r.ReportNote}
 	if r.Facts.Host != "" {
 		v.Host = r.Facts.Host + " (" + r.Facts.Target + ")"
+	}
+	if r.Crash != nil {
+		v.Crash = crashOf(r.Crash)
+		if v.Host == "" {
+			v.Host = v.Crash.VM
+		}
 	}
 	for _, id := range reports.Scenarios {
 		c, ok := cells[id]
 		if !ok {
 			c = cell{Scenario: id, Verdict: notRun, Class: "skip"}
+			if r.Crash != nil {
+				c.Verdict = noResult
+			}
 		}
 		v.Scenarios = append(v.Scenarios, c)
 	}
@@ -336,6 +419,9 @@ func (m *model) changes(runs []*store.Run, all []map[string]cell, baseline strin
 			continue
 		}
 		c := change{Run: short(runs[i].Key), Against: short(runs[j].Key), Platform: platform(runs[i].Facts), Host: runs[i].Facts.Host}
+		if runs[i].Crash != nil {
+			c.Crash = crashLine(runs[i].Crash)
+		}
 		for _, id := range reports.Scenarios {
 			was, now := all[j][id], all[i][id]
 			switch failed(was.Verdict, now.Verdict) {
@@ -354,7 +440,7 @@ func (m *model) changes(runs []*store.Run, all []map[string]cell, baseline strin
 // failed says, for two verdicts both of a run scenario, whether each
 // failed; any other pair (one skipped or not run) is no change.
 func failed(was, now string) [2]bool {
-	ran := func(v string) bool { return v != skip && v != notRun && v != "" }
+	ran := func(v string) bool { return v != skip && v != notRun && v != noResult && v != "" }
 	if !ran(was) || !ran(now) {
 		return [2]bool{}
 	}
@@ -363,7 +449,8 @@ func failed(was, now string) [2]bool {
 }
 
 // matrix shows, per scenario and platform, the newest verdict of a run
-// that ran the scenario.
+// that ran the scenario (crash: the guest crashed while it ran); and per
+// platform whether its newest run crashed.
 func (m *model) matrix(runs []*store.Run, all []map[string]cell) {
 	col := map[string]int{}
 	for _, r := range runs {
@@ -376,6 +463,17 @@ func (m *model) matrix(runs []*store.Run, all []map[string]cell) {
 	sort.Strings(m.Columns)
 	for i, p := range m.Columns {
 		col[p] = i
+	}
+	m.Crashes = make([]cell, len(m.Columns))
+	for _, r := range runs {
+		c := cell{Verdict: noCrash, Class: "pass", Run: short(r.Key)}
+		if r.Crash != nil {
+			c.Verdict, c.Class, c.Note = crashWord+" (no bugcheck found)", "crash", crashLine(r.Crash)
+			if r.Crash.Bugcheck != "" {
+				c.Verdict = crashWord + " " + r.Crash.Bugcheck
+			}
+		}
+		m.Crashes[col[platform(r.Facts)]] = c
 	}
 	for _, id := range reports.Scenarios {
 		row := matrixRow{Scenario: id, Cells: make([]cell, len(m.Columns))}

@@ -150,3 +150,86 @@ func TestUnknownFactsAndBaseline(t *testing.T) {
 		t.Errorf("Render with an unknown baseline = %v", err)
 	}
 }
+
+// renderDirs ingests run directories as they are and renders the report.
+func renderDirs(t *testing.T, opt htmlreport.Options, dirs ...string) string {
+	t.Helper()
+	s, err := store.Open(filepath.Join(t.TempDir(), "results.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Ingest(dirs...); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.Runs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := htmlreport.Render(&b, all, opt); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// A crashed run says so prominently: its CRASHED line (bugcheck, params,
+// how it was noticed, the dump) in the crashed guests, in its section and
+// in the changes; the matrix's crash row per build, and a crash cell for
+// the scenario whose crash marker was left. A crash with a partial report
+// keeps its results. Everything from crash.json is escaped.
+func TestCrashedRun(t *testing.T) {
+	dir := t.TempDir()
+	green, crashed, partial := filepath.Join(dir, "green"), filepath.Join(dir, "crashed"), filepath.Join(dir, "partial")
+	storetest.WriteRun(t, green, &storetest.Windows, t0, storetest.Spec{Scenario: "KB943650", Text: "stays responsive", Outcome: "pass"})
+	storetest.WriteCrashedRun(t, crashed, &storetest.Windows, t0.Add(time.Hour),
+		strings.Replace(storetest.CrashD1, `"heartbeat lost (NoContact) for 60 s"`, `"heartbeat lost <b>(NoContact)</b> for 60 s"`, 1))
+	storetest.WriteRun(t, partial, &storetest.Linux, t0.Add(2*time.Hour), storetest.Spec{Scenario: "KB287032", Text: "explores", Outcome: "pass"})
+	text := strings.Replace(storetest.CrashD1, `"0x000000D1"`, "null", 1)
+	text = strings.Replace(text, `"BugCheck 1001"`, "null", 1)
+	text = strings.Replace(text, `"marker":  null`, `"marker":  {"scenario": "KB943650", "host": "lab<script>"}`, 1)
+	text = strings.Replace(text, `"errors":  [
+
+               ]`, `"errors":  ["no bugcheck in the System log (BugCheck 1001, Kernel-Power 41) since the run started"]`, 1)
+	storetest.WriteCrash(t, partial, text)
+	page := renderDirs(t, htmlreport.Options{}, green, crashed, partial)
+
+	d1 := "CRASHED: bugcheck 0x000000D1 (params 0x0000000000000028, 0x0000000000000002, 0x0000000000000000, 0xfffff80312345678), " +
+		"detected: heartbeat lost &lt;b&gt;(NoContact)&lt;/b&gt; for 60 s, dump: MEMORY.DMP"
+	none := "CRASHED: no bugcheck found, detected: heartbeat lost (NoContact) for 60 s, dump: MEMORY.DMP"
+	if n := strings.Count(page, `<p class="crashline">`+d1+`</p>`); n != 2 {
+		t.Errorf("the 0xD1 crash line is on the page %d times, want 2 (crashed guests, the run's section)", n)
+	}
+	for _, want := range []string{
+		`<h2 id="crashes">Crashed guests (2)</h2>`,
+		`<p class="crashline"><span class="tag crash">` + d1 + `</span></p>`, // the changes since the previous run
+		`<p class="crashline">` + none + `</p>`,
+		`<td class="crash" title="` + d1 + `"><a href="#run-`,
+		`">CRASHED 0x000000D1</a></td>`,
+		`">CRASHED (no bugcheck found)</a></td>`,
+		`VM kb-2016 (win2016) · detected at 2026-11-29T23:40:12Z · bugcheck from BugCheck 1001`,
+		`<code>MEMORY.DMP</code>, <code>Minidump/112926-10234-01.dmp</code>, <code>System.evtx</code>`,
+		`<li>no bugcheck in the System log (BugCheck 1001, Kernel-Power 41) since the run started</li>`,
+		`<p>crash marker left: <code>{&#34;scenario&#34;:&#34;KB943650&#34;,&#34;host&#34;:&#34;lab&lt;script&gt;&#34;}</code></p>`,
+		"no report.json: the suite binary died with the guest",
+		`<span class="tag skip">no result: guest crashed</span>`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	// The matrix: KB943650 crashed on Linux (its marker), passed on Windows
+	// before the crash-only run (which ran nothing the report knows of).
+	row := regexp.MustCompile(`<tr data-scenario="KB943650"><th>KB943650</th>(.*)</tr>`).FindStringSubmatch(page)
+	if row == nil || row[1] != `<td class="crash">crash</td><td class="pass">pass <span class="muted">(1/0/0)</span></td>` {
+		t.Errorf("the matrix's KB943650 row: %q", row)
+	}
+	if !strings.Contains(page, `<tr data-scenario="KB287032"><th>KB287032</th><td class="pass">pass`) {
+		t.Error("the partial report's results are not in the matrix")
+	}
+	for _, banned := range []string{"<script", "<b>(NoContact)"} {
+		if strings.Contains(page, banned) {
+			t.Errorf("the page has %q: not escaped", banned)
+		}
+	}
+}

@@ -370,11 +370,13 @@ func crashColumns(r *Run) (crash any, bugcheck string, err error) {
 	if r.Crash == nil {
 		return nil, "", nil
 	}
-	b, err := json.Marshal(r.Crash)
-	if err != nil {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // the marker as it was, not with \u003c
+	if err := enc.Encode(r.Crash); err != nil {
 		return nil, "", err
 	}
-	return string(b), r.Crash.Bugcheck, nil
+	return strings.TrimSuffix(b.String(), "\n"), r.Crash.Bugcheck, nil
 }
 
 // addCrash adds r's crash to its run, stored without one.
