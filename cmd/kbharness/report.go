@@ -26,7 +26,9 @@ with everything inline (no network): each run's verdict per KB scenario,
 classified against the KB catalog by the run's facts (REGRESSION: failed on a
 build carrying the fix; expected: defect present; plain pass or fail off
 Windows or without facts.json), its failures with the normalised route tables, diff and event timeline,
-hammer counts and probe latency plots; across runs, scenarios by OS build,
+hammer counts and probe latency plots, and a crashed guest's line (CRASHED:
+bugcheck, its parameters, how the crash was noticed, the dump); across runs,
+scenarios by OS build with whether each build's newest run crashed,
 what changed since each host's previous run (or since the baseline run),
 and flakes (pass/fail flips on one build over the last N runs).`
 

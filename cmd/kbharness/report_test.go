@@ -81,3 +81,29 @@ func TestReportClassifies(t *testing.T) {
 		t.Errorf("the matrix does not show the catalog's verdict %q for KB2901197 on %s", want, storetest.Windows.Build)
 	}
 }
+
+// A crashed run without report.json reaches the page with its bugcheck.
+func TestReportCrashed(t *testing.T) {
+	dir := t.TempDir()
+	db, page, run := filepath.Join(dir, "results.db"), filepath.Join(dir, "report.html"), filepath.Join(dir, "run")
+	storetest.WriteCrashedRun(t, run, &storetest.Windows, t0, storetest.CrashD1)
+	if code, out, errs := runArgs(t, context.Background(), "results", "ingest", "--store", db, run); code != exitOK {
+		t.Fatalf("ingest: exit %d, %s%s", code, out, errs)
+	}
+	if code, out, errs := runArgs(t, context.Background(), "report", "--store", db, "-o", page); code != exitOK {
+		t.Fatalf("report: exit %d, %s%s", code, out, errs)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"CRASHED: bugcheck 0x000000D1 (params 0x0000000000000028, 0x0000000000000002, 0x0000000000000000, 0xfffff80312345678), " +
+			"detected: heartbeat lost (NoContact) for 60 s, dump: MEMORY.DMP",
+		">CRASHED 0x000000D1</a></td>",
+	} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+}

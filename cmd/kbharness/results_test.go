@@ -55,7 +55,39 @@ func TestResultsIngest(t *testing.T) {
 	}
 	empty := t.TempDir()
 	code, out, errs = runArgs(t, context.Background(), "results", "ingest", "--store", filepath.Join(state, "other.db"), run, empty)
-	if code != exitUsage || !strings.Contains(errs, "bad input: "+empty+": no report.json") || out != "" {
+	if code != exitUsage || !strings.Contains(errs, "bad input: "+empty+": no report.json and no crash.json") || out != "" {
 		t.Errorf("ingesting a directory without reports: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+}
+
+// A crashed run without report.json is ingested with its bugcheck; a
+// crash.json with an unknown field exits 2 naming the file and the field,
+// and stores nothing.
+func TestResultsIngestCrashed(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "results.db")
+	crashed, bad := filepath.Join(t.TempDir(), "crashed"), filepath.Join(t.TempDir(), "bad")
+	storetest.WriteCrashedRun(t, crashed, &storetest.Windows, t0, storetest.CrashD1)
+	storetest.WriteCrashedRun(t, bad, nil, t0, strings.Replace(storetest.CrashD1, `"dump":`, `"dumpFile": "x", "dump":`, 1))
+
+	code, out, errs := runArgs(t, context.Background(), "results", "ingest", "--store", db, bad, crashed)
+	if code != exitUsage || !strings.Contains(errs, "bad input: "+filepath.Join(bad, "crash.json")+`: malformed crash.json: json: unknown field "dumpFile"`) || out != "" {
+		t.Errorf("ingesting a bad crash.json: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	code, out, errs = runArgs(t, context.Background(), "results", "ingest", "--store", db, crashed)
+	if code != exitOK || !strings.Contains(out, crashed+": ingested crashed run ") ||
+		!strings.Contains(out, "bugcheck 0x000000D1, detected: heartbeat lost (NoContact) for 60 s") {
+		t.Fatalf("ingesting a crashed run: exit %d, %s%s", code, out, errs)
+	}
+	s, err := store.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	runs, err := s.Runs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].Outcome != store.RunCrashed || runs[0].Crash.Bugcheck != "0x000000D1" {
+		t.Errorf("the store holds %+v, want the crashed run alone", runs)
 	}
 }
