@@ -1,28 +1,12 @@
 package journal
 
-import (
-	"os"
-	"path/filepath"
-	"runtime"
-)
+import "github.com/kbharness/kbharness/internal/statedir"
 
 // DirEnv overrides the state directory (tests, or a site's own layout).
-const DirEnv = "KBHARNESS_STATE_DIR"
+const DirEnv = statedir.Env
 
-// Dir is where journals live: $KBHARNESS_STATE_DIR/journal if set, else
-// %ProgramData%\kbharness\journal on Windows and
-// /var/lib/kbharness/journal elsewhere (kept across a reboot, like a
-// remote guest's persistent routes).
-func Dir() string {
-	if d := os.Getenv(DirEnv); d != "" {
-		return filepath.Join(d, "journal")
-	}
-	if runtime.GOOS == "windows" {
-		pd := os.Getenv("ProgramData")
-		if pd == "" {
-			pd = `C:\ProgramData`
-		}
-		return filepath.Join(pd, "kbharness", "journal")
-	}
-	return "/var/lib/kbharness/journal"
-}
+// Dir is where journals live: "journal" in the state directory
+// ($KBHARNESS_STATE_DIR, else %ProgramData%\kbharness on Windows and
+// /var/lib/kbharness elsewhere: kept across a reboot, like a remote
+// guest's persistent routes).
+func Dir() string { return statedir.Path("journal") }

@@ -21,35 +21,23 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 
+	"github.com/kbharness/kbharness/internal/statedir"
 	"github.com/kbharness/kbharness/reports"
 )
 
 // StateDirEnv overrides the state directory, as for the undo journals.
-const StateDirEnv = "KBHARNESS_STATE_DIR"
+const StateDirEnv = statedir.Env
 
-// DefaultPath is the store's default file: $KBHARNESS_STATE_DIR/results.db
-// if set, else %ProgramData%\kbharness\results.db on Windows and
-// /var/lib/kbharness/results.db elsewhere (beside the journals).
-func DefaultPath() string {
-	if d := os.Getenv(StateDirEnv); d != "" {
-		return filepath.Join(d, "results.db")
-	}
-	if runtime.GOOS == "windows" {
-		pd := os.Getenv("ProgramData")
-		if pd == "" {
-			pd = `C:\ProgramData`
-		}
-		return filepath.Join(pd, "kbharness", "results.db")
-	}
-	return "/var/lib/kbharness/results.db"
-}
+// DefaultPath is the store's default file: results.db in the state
+// directory ($KBHARNESS_STATE_DIR, else %ProgramData%\kbharness on Windows
+// and /var/lib/kbharness elsewhere), beside the journals.
+func DefaultPath() string { return statedir.Path("results.db") }
 
 // timeFormat is RFC 3339 in UTC with fixed nanoseconds, so that times sort
 // as text.
