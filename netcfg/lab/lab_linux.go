@@ -36,7 +36,8 @@ const ReadyTimeout = 10 * time.Second
 // off (net.ipv6.conf.{all,default}.accept_dad=0 in the lab namespaces,
 // IFA_F_NODAD addresses), the fixture's addresses, and forwarding in the
 // host namespace if f.Forwarding. It waits until every link is operationally
-// up and every address is usable, then opens Host with
+// up and every address is usable, installs f.Routes (addRoutes) and waits
+// for them, then opens Host with
 // linuxhost.OpenNamespace. It first removes leftovers of dead runs (Cleanup).
 // On failure it removes whatever it created.
 func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
@@ -135,6 +136,11 @@ func (l *Lab) build(ctx context.Context) error {
 	if err := l.waitReady(ctx, handles); err != nil {
 		return err
 	}
+	// The fixture's routes (routes_linux.go), before the baseline: they are
+	// part of the lab as built.
+	if err := l.addRoutes(ctx, host); err != nil {
+		return err
+	}
 	t, err := namespaceTarget(l.Namespaces[HostRole])
 	if err != nil {
 		return err
@@ -219,13 +225,16 @@ func ready(h *netlink.Handle, name string, want []netip.Prefix) error {
 // baseline, starts a durable journal (target "netns:NAME") and adds the
 // fixture addresses that are missing through it. Every change made through
 // Host is journaled; Undo and Close revert them all and check the baseline.
-// No peers are created.
+// No peers are created. A fixture with routes is refused (ErrRoutesNotBuilt).
 func Attach(ctx context.Context, nsName string, f *fixtures.Lab) (*Lab, error) {
 	if f == nil {
 		return nil, errors.New("attaching lab: nil fixture")
 	}
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("attaching lab %s to %s: %w", f.Name, nsName, err)
+	}
+	if err := refuseRoutes(f, "netns:"+nsName); err != nil {
+		return nil, err
 	}
 	l := &Lab{ID: nsName, Fixture: f, Namespaces: map[string]string{HostRole: nsName}}
 	if err := l.attach(ctx); err != nil {

@@ -115,10 +115,13 @@ func Open(ctx context.Context, t string, f *fixtures.Lab) (*Lab, error) {
 // through a durable journal, undone by Undo and Close with a baseline
 // check. A Linux host gets the fixture addresses it lacks added through
 // the journal (as Attach does); a Windows host must have them (run-vm.ps1
-// assigns them).
+// assigns them). A fixture with routes is refused (ErrRoutesNotBuilt).
 func openHost(ctx context.Context, t string, f *fixtures.Lab) (*Lab, error) {
 	if err := f.Validate(); err != nil {
 		return nil, fmt.Errorf("lab %s on %s: %w", f.Name, t, err)
+	}
+	if err := refuseRoutes(f, t); err != nil {
+		return nil, err
 	}
 	l := &Lab{ID: t, Fixture: f, Namespaces: map[string]string{}}
 	if !IsRemote(t) {
@@ -239,4 +242,19 @@ func adapterNames(s *netcfg.Snapshot) string {
 		names = append(names, fmt.Sprintf("%q", i.Name))
 	}
 	return strings.Join(names, ", ")
+}
+
+// ErrRoutesNotBuilt refuses a fixture with routes on a host kbharness did
+// not build (an attached namespace, the Windows lab VM, a remote target):
+// a fixture's routes are installed only in labs New builds, and a host we
+// did not build is changed no further than a spec changes it.
+var ErrRoutesNotBuilt = errors.New("a lab fixture's routes are built only in namespace labs kbharness builds")
+
+// refuseRoutes returns ErrRoutesNotBuilt, naming the target, when f has
+// routes.
+func refuseRoutes(f *fixtures.Lab, target string) error {
+	if len(f.Routes) == 0 {
+		return nil
+	}
+	return fmt.Errorf("lab %s on %s: %d routes: %w; build it with lab.New (kbharness lab up --fixture), or drop routes: to use this host", f.Name, target, len(f.Routes), ErrRoutesNotBuilt)
 }
