@@ -72,3 +72,68 @@ func TestWindowsScript(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 }
+
+func TestWindowsScriptFor(t *testing.T) {
+	gw := netip.MustParseAddr("192.0.2.1")
+	def := netip.MustParsePrefix("0.0.0.0/0")
+	s := WinScript{Title: "secondary-ip-route-loss", Steps: []WinStep{
+		{Op: Op{Kind: AddRoute, Mechanism: netcfg.Netlink, Interface: "Local Area Connection", Dst: def, Gateway: gw}, Persistent: true, Metric: 5},
+		{Op: Op{Kind: AddAddress, Mechanism: netcfg.Netlink, Interface: "Local Area Connection", Address: netip.MustParsePrefix("192.0.2.21/24")}},
+		{Op: Op{Kind: DeleteAddress, Mechanism: netcfg.Netlink, Interface: "Local Area Connection", Address: netip.MustParsePrefix("192.0.2.21/24")}},
+	}, Checks: []WinCheck{{Route: netcfg.RouteSpec{Dst: def, Gateway: gw, Interface: "Local Area Connection"}, Persistent: true}}}
+	commands := func(text string) []string {
+		var out []string
+		for _, l := range strings.Split(text, "\r\n") {
+			if l != "" && !strings.HasPrefix(l, "rem ") && !strings.HasPrefix(l, "@echo") && l != "setlocal" {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		v    WindowsVersion
+		want []string
+	}{
+		{Server2008R2, []string{
+			`for /f "tokens=1,4*" %%a in ('netsh interface ipv4 show interfaces') do if /i "%%c"=="Local Area Connection" set IF_Local_Area_Connection=%%a`,
+			`route -p add 0.0.0.0 mask 0.0.0.0 192.0.2.1 metric 5 if %IF_Local_Area_Connection% || exit /b 2`,
+			`netsh interface ipv4 add address "Local Area Connection" 192.0.2.21 255.255.255.0 || exit /b 2`,
+			`netsh interface ipv4 delete address "Local Area Connection" 192.0.2.21 || exit /b 2`,
+			`set fail=0`,
+			`netsh interface ipv4 show route store=active | findstr /l /c:"0.0.0.0/0" | findstr /l /c:"192.0.2.1" >nul || (echo FAIL: missing from the active store: 0.0.0.0/0 via 192.0.2.1 on Local Area Connection& set fail=1)`,
+			`netsh interface ipv4 show route store=persistent | findstr /l /c:"0.0.0.0/0" | findstr /l /c:"192.0.2.1" >nul || (echo FAIL: missing from the persistent store: 0.0.0.0/0 via 192.0.2.1 on Local Area Connection& set fail=1)`,
+			`route print`,
+			`if "%fail%"=="0" echo OK: not reproduced`,
+			`exit /b %fail%`,
+		}},
+		{Server2016, []string{
+			`powershell.exe -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; New-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Local Area Connection' -NextHop '192.0.2.1' -RouteMetric 5 -Confirm:$false | Out-Null" || exit /b 2`,
+			`powershell.exe -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; New-NetIPAddress -InterfaceAlias 'Local Area Connection' -IPAddress '192.0.2.21' -PrefixLength 24 -Confirm:$false | Out-Null" || exit /b 2`,
+			`powershell.exe -NoProfile -NonInteractive -Command "$ErrorActionPreference = 'Stop'; Remove-NetIPAddress -InterfaceAlias 'Local Area Connection' -IPAddress '192.0.2.21' -Confirm:$false" || exit /b 2`,
+			`set fail=0`,
+			`powershell.exe -NoProfile -NonInteractive -Command "if (-not (Get-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Local Area Connection' -NextHop '192.0.2.1' -PolicyStore ActiveStore -ErrorAction SilentlyContinue)) { exit 1 }" || (echo FAIL: missing from the active store: 0.0.0.0/0 via 192.0.2.1 on Local Area Connection& set fail=1)`,
+			`powershell.exe -NoProfile -NonInteractive -Command "if (-not (Get-NetRoute -DestinationPrefix '0.0.0.0/0' -InterfaceAlias 'Local Area Connection' -NextHop '192.0.2.1' -PolicyStore PersistentStore -ErrorAction SilentlyContinue)) { exit 1 }" || (echo FAIL: missing from the persistent store: 0.0.0.0/0 via 192.0.2.1 on Local Area Connection& set fail=1)`,
+			`route print`,
+			`if "%fail%"=="0" echo OK: not reproduced`,
+			`exit /b %fail%`,
+		}},
+	} {
+		if d := cmp.Diff(tc.want, commands(WindowsScriptFor(tc.v, s))); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.v, d)
+		}
+	}
+}
+
+func TestParseWindowsVersion(t *testing.T) {
+	for in, want := range map[string]WindowsVersion{"2008": Server2008, "2008R2": Server2008R2, "2008-r2": Server2008R2, "2016": Server2016} {
+		if got, err := ParseWindowsVersion(in); err != nil || got != want {
+			t.Errorf("ParseWindowsVersion(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseWindowsVersion("2003"); err == nil || !strings.Contains(err.Error(), "want one of 2008, 2008r2") {
+		t.Errorf("ParseWindowsVersion(2003): %v", err)
+	}
+	if Server2008R2.NetTCPIP() || !Server2012.NetTCPIP() {
+		t.Error("NetTCPIP: want 2012 and later only")
+	}
+}
