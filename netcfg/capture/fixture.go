@@ -173,13 +173,17 @@ func MarshalLab(lab *fixtures.Lab, m *Mapping) []byte {
 		w("  - interface: %s\n", yamlString(l.Interface))
 		w("    peer: %s\n", yamlString(l.Peer))
 		w("    peerInterface: %s\n", yamlString(l.PeerInterface))
-		w("    addresses:%s\n", emptyList(len(l.Addresses)))
-		for _, a := range l.Addresses {
-			w("      - %s\n", a)
-		}
-		w("    peerAddresses:%s\n", emptyList(len(l.PeerAddresses)))
-		for _, a := range l.PeerAddresses {
-			w("      - %s\n", a)
+		for _, list := range []struct {
+			key string
+			ps  []netip.Prefix
+		}{{"addresses", l.Addresses}, {"peerAddresses", l.PeerAddresses}} {
+			if len(list.ps) == 0 {
+				continue // absent, not [], so it loads back as nil
+			}
+			w("    %s:\n", list.key)
+			for _, a := range list.ps {
+				w("      - %s\n", a)
+			}
 		}
 	}
 	if len(lab.Routes) > 0 {
@@ -204,13 +208,6 @@ func MarshalLab(lab *fixtures.Lab, m *Mapping) []byte {
 		}
 	}
 	return []byte(b.String())
-}
-
-func emptyList(n int) string {
-	if n == 0 {
-		return " []"
-	}
-	return ""
 }
 
 func describe(i InterfaceMap) string {

@@ -198,11 +198,25 @@ func place(ps []PrefixMap, a *alloc4, top bool, v6Base int, labBits func(netip.P
 	})
 	var roots, nested []int
 	for i, p := range ps {
-		if slices.ContainsFunc(ps[:i], func(q PrefixMap) bool { return q.Customer.Bits() < p.Customer.Bits() && q.Customer.Contains(p.Customer.Addr()) }) {
+		if slices.ContainsFunc(ps[:i], func(q PrefixMap) bool {
+			return q.Customer.Bits() < p.Customer.Bits() && q.Customer.Contains(p.Customer.Addr())
+		}) {
 			nested = append(nested, i)
 		} else {
 			roots = append(roots, i)
 		}
+	}
+	// A nested prefix whose offset does not fit its root's lab prefix (a
+	// root narrowed to /24 or /48) becomes a root of its own: its lab
+	// prefix then lies outside its root's, the nesting is not kept.
+	for k := 0; k < len(nested); {
+		i := nested[k]
+		if _, err := viaRoots(ps, roots, ps[i].Customer, labLen(ps, roots, labBits)); err != nil {
+			roots = append(roots, i)
+			nested = append(nested[:k], nested[k+1:]...)
+			continue
+		}
+		k++
 	}
 	var errs []string
 	region := v6Base
@@ -234,7 +248,7 @@ func place(ps []PrefixMap, a *alloc4, top bool, v6Base int, labBits func(netip.P
 		return nil, fmt.Errorf("%s (the documentation ranges hold three IPv4 /24s; import fewer interfaces or captures)", strings.Join(errs, "; "))
 	}
 	for _, i := range nested {
-		lab, err := viaRoots(ps, roots, ps[i].Customer)
+		lab, err := viaRoots(ps, roots, ps[i].Customer, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -243,13 +257,34 @@ func place(ps []PrefixMap, a *alloc4, top bool, v6Base int, labBits func(netip.P
 	return ps, nil
 }
 
-func viaRoots(ps []PrefixMap, roots []int, p netip.Prefix) (netip.Prefix, error) {
+// viaRoots maps p through the root that holds it. labLen, when set, gives
+// a root's lab prefix length before it is placed (p is mapped as if the lab
+// prefix started at the zero address), to test that p fits.
+func viaRoots(ps []PrefixMap, roots []int, p netip.Prefix, labLen func(int) int) (netip.Prefix, error) {
 	for _, r := range roots {
-		if ps[r].Customer.Contains(p.Addr()) && ps[r].Customer.Bits() <= p.Bits() {
-			return mapPrefix(ps[r], p)
+		if ps[r].Customer.Contains(p.Addr()) && ps[r].Customer.Bits() < p.Bits() {
+			pm := ps[r]
+			if labLen != nil {
+				zero := netip.IPv6Unspecified()
+				if p.Addr().Is4() {
+					zero = netip.IPv4Unspecified()
+				}
+				pm.Lab = netip.PrefixFrom(zero, labLen(r))
+			}
+			return mapPrefix(pm, p)
 		}
 	}
 	return netip.Prefix{}, fmt.Errorf("%s: no mapped prefix holds it", p)
+}
+
+// labLen is the lab prefix length place gives root r.
+func labLen(ps []PrefixMap, roots []int, labBits func(netip.Prefix) int) func(int) int {
+	return func(r int) int {
+		if ps[r].Customer.Addr().Is4() {
+			return labBits(ps[r].Customer)
+		}
+		return max(ps[r].Customer.Bits(), v6Wide)
+	}
 }
 
 func prefixStrings(ps []netip.Prefix) []string {

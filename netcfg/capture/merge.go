@@ -341,7 +341,7 @@ func (m *merger) checkCoverage(h *Host, a netip.Addr, obs []obsAddr, rt string) 
 			}
 			h.Conflicts = append(h.Conflicts, Conflict{Sources: append(srcs, c.File),
 				Msg: fmt.Sprintf("address %s on %s is missing from route print (%s): the captures disagree on the interface's addresses; the address is kept", a, m.info[rt].Label(), what)})
-		case c.Kind != RoutePrint && m.coversIf(c, rt) && (a.Is4() || c.Kind != NetshAddresses || hasFamily(c, false)):
+		case c.Kind != RoutePrint && m.coversIf(c, rt) && (c.Kind == IPConfig || hasFamily(c, a.Is4())):
 			h.Conflicts = append(h.Conflicts, Conflict{Sources: append(srcs, c.File),
 				Msg: fmt.Sprintf("address %s on %s is missing from %s (%s), which shows the interface: the captures disagree on the interface's addresses; the address is kept", a, m.info[rt].Label(), c.File, c.Kind)})
 		}
