@@ -48,8 +48,10 @@ func runLab(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 const labUpUsage = `Usage: kbharness lab up [--fixture F] [--hold]
 
-Builds a lab from a fixture: a namespace for the host under test and one per
-peer, joined by veth. Prints the namespaces and 'ip netns exec' commands to
+Builds a lab from a fixture, an embedded lab name or a lab YAML file (such as
+one 'kbharness import' wrote for a customer host): a namespace for the host
+under test and one per peer, joined by veth, addressed, with the fixture's
+routes installed (persistent ones as proto static). Prints the namespaces and 'ip netns exec' commands to
 inspect them. With --hold, keeps the lab until Ctrl-C or SIGTERM, then removes
 it; without, leaves it for manual use ('kbharness cleanup' skips it) until
 'kbharness lab down ID'.`
@@ -96,6 +98,12 @@ func printLab(w io.Writer, l *lab.Lab) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", role, l.Namespaces[role], describeRole(l, role))
 	}
 	tw.Flush()
+	if len(l.Fixture.Routes) > 0 {
+		fmt.Fprintf(w, "  routes of %s:\n", lab.HostRole)
+		for _, r := range l.Fixture.Routes {
+			fmt.Fprintf(w, "    %s\n", lab.RouteString(l.Fixture, r))
+		}
+	}
 	fmt.Fprintln(w, "inspect with:")
 	for _, role := range l.Roles() {
 		fmt.Fprintf(w, "  ip netns exec %s ip addr\n", l.Namespaces[role])

@@ -35,7 +35,7 @@ func (l *Lab) addRoutes(ctx context.Context, h *netlink.Handle) error {
 			err = h.RouteAdd(nr)
 		}
 		if err != nil {
-			return fmt.Errorf("adding routes[%d] (%s) in %s: %w", i, routeString(l.Fixture, r), l.Namespaces[HostRole], err)
+			return fmt.Errorf("adding routes[%d] (%s) in %s: %w", i, RouteString(l.Fixture, r), l.Namespaces[HostRole], err)
 		}
 	}
 	return l.waitRoutes(ctx, h)
@@ -67,39 +67,6 @@ func netlinkRoute(h *netlink.Handle, f *fixtures.Lab, r fixtures.Route) (*netlin
 	return nr, nil
 }
 
-// RouteInterface is the host interface a fixture route leaves by: its
-// Interface, or the link whose peer holds its gateway ("" if none does;
-// Validate refuses such a fixture).
-func RouteInterface(f *fixtures.Lab, r fixtures.Route) string {
-	if r.Interface != "" {
-		return r.Interface
-	}
-	for _, k := range f.Links {
-		for _, p := range k.PeerAddresses {
-			if p.Addr() == r.Gateway {
-				return k.Interface
-			}
-		}
-	}
-	return ""
-}
-
-// routeString renders a fixture route as `ip route` would take it.
-func routeString(f *fixtures.Lab, r fixtures.Route) string {
-	s := r.Dst.String()
-	if r.Gateway.IsValid() {
-		s += " via " + r.Gateway.String()
-	}
-	s += " dev " + RouteInterface(f, r)
-	if r.Metric != 0 {
-		s += fmt.Sprintf(" metric %d", r.Metric)
-	}
-	if r.Persistent {
-		s += " proto static"
-	}
-	return s
-}
-
 // waitRoutes polls the main table (RTM_GETROUTE) until every fixture route
 // is in it with its gateway, interface, protocol and (if set) metric.
 func (l *Lab) waitRoutes(ctx context.Context, h *netlink.Handle) error {
@@ -113,7 +80,7 @@ func (l *Lab) waitRoutes(ctx context.Context, h *netlink.Handle) error {
 			return nil
 		}
 		if err == nil {
-			err = fmt.Errorf("routes[%d] (%s) not in the main table of %s", missing, routeString(l.Fixture, l.Fixture.Routes[missing]), l.Namespaces[HostRole])
+			err = fmt.Errorf("routes[%d] (%s) not in the main table of %s", missing, RouteString(l.Fixture, l.Fixture.Routes[missing]), l.Namespaces[HostRole])
 		}
 		select {
 		case <-ctx.Done():
