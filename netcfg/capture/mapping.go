@@ -156,7 +156,9 @@ func NewMapping(h *Host) (*Mapping, error) {
 // labBits4 is the lab prefix length of an IPv4 customer prefix p: its own,
 // but at least 24 (a wider prefix gets a /24). compact (used only when the
 // first packing does not fit) shrinks a prefix to the smallest length,
-// down to /30, that still holds every point inside it at its offset.
+// down to /30, that still holds every point inside it at its offset, short
+// of the broadcast address (a host or gateway there would be refused by the
+// kernel).
 func labBits4(p netip.Prefix, points []netip.Prefix, compact bool) int {
 	bits := max(p.Bits(), 24)
 	if !compact {
@@ -173,7 +175,7 @@ func labBits4(p netip.Prefix, points []netip.Prefix, compact bool) int {
 		}
 	}
 	for b := 30; b > bits; b-- {
-		if need.lo <= uint64(1)<<(32-b) {
+		if need.lo < uint64(1)<<(32-b) {
 			return b
 		}
 	}

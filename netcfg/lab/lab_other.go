@@ -4,7 +4,6 @@ package lab
 
 import (
 	"context"
-	"strings"
 
 	"github.com/kbharness/kbharness/fixtures"
 	"github.com/kbharness/kbharness/internal/journal"
