@@ -15,9 +15,11 @@
 #   --out DIR             where the reports go (default out/wine-suites)
 #   -v                    print every command
 #
-# Steps: install wine64, mingw binutils and bc if missing; build the Linux
-# kbharness and kbh-standin (the server), the Windows kbh-standin (the
-# client) and its tests, and out/kbharness-suites.exe; make a Wine prefix
+# Steps: install wine64, mingw binutils and gcc and bc if missing; build the
+# Linux kbharness and kbh-standin (the server), the Windows kbh-standin (the
+# client) and its tests, out/kbharness-suites.exe and the stand-in DLL of
+# AddIPAddress / DeleteIPAddress (agent/iphlpapi, named to the suite binary
+# by KBHARNESS_IPHLPAPI_WRITES); make a Wine prefix
 # (lib.sh) with the client copied over the four commands; build the lab
 # namespace from .ci/wine/lab/wine-namespace.yaml (`kbharness lab up`);
 # start the server in it; run the stand-ins' own end-to-end tests under
@@ -34,8 +36,9 @@
 # IPv6 route at all ("ipv6_forward_enumerate_all not implemented"), and
 # reads IPv4 route metrics from /proc/net/route as hexadecimal although
 # the kernel prints them in decimal (metric 256 reads as 598); Wine has no
-# tcpipreg service, no winipcfg write procedures (CreateIpForwardEntry2),
-# and AddIPAddress answers ERROR_NOT_SUPPORTED.
+# tcpipreg service and no winipcfg write procedures (CreateIpForwardEntry2);
+# its AddIPAddress answers ERROR_NOT_SUPPORTED, which the stand-in DLL
+# replaces.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -72,6 +75,7 @@ if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
 fi
 command -v ip >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 >/dev/null; }
 wine_install
+apt_ensure gcc-mingw-w64-x86-64-win32
 phase install
 
 work=$(mktemp -d /var/tmp/kbh-wine-suites.XXXXXX)
@@ -94,6 +98,10 @@ GOOS=windows go build -ldflags="-s -w" -o "$work/kbh-standin.exe" ./cmd/kbh-stan
 GOOS=windows go test -c -o "$work/kbh-standin.test.exe" ./cmd/kbh-standin
 mkdir -p out
 GOOS=windows go test -c -o out/kbharness-suites.exe ./suites
+# The stand-in DLL of AddIPAddress / DeleteIPAddress (Wine's answer
+# ERROR_NOT_SUPPORTED): the suite binary loads those two from it.
+x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -Werror -shared -s -o "$work/kbh-iphlpapi.dll" \
+	agent/iphlpapi/kbh-iphlpapi.c agent/iphlpapi/kbh-iphlpapi.def -lws2_32
 phase build
 
 wine_prefix "$work"
@@ -118,6 +126,7 @@ for _ in $(seq 100); do
 done
 [ -s "$work/standin.addr" ] || { echo "$0: the stand-in server did not start within 10s" >&2; exit 1; }
 export KBH_STANDIN_ADDR=$(cat "$work/standin.addr") KBH_INTERFACE=lan0
+export KBHARNESS_IPHLPAPI_WRITES="Z:$work/kbh-iphlpapi.dll"
 echo "suites.sh: stand-in server on $KBH_STANDIN_ADDR in $ns${inject:+, injector $inject}; log $out/standin.log" >&2
 phase server
 

@@ -179,6 +179,8 @@ func (c *cmd) dispatch(name string, args []string) {
 		c.cmdExe(args)
 	case wire.Reg:
 		c.reg(args)
+	case wire.IPHlpAPI:
+		c.iphlpapi(args)
 	default:
 		c.unsupported("command %q: the stand-ins implement route, netsh, powershell, wevtutil, reg query and cmd /c", name)
 	}

@@ -30,8 +30,9 @@ const (
 	Netsh      = "netsh"
 	PowerShell = "powershell"
 	Wevtutil   = "wevtutil"
-	Cmd        = "cmd" // cmd.exe /c: the shell OpenSSH runs a command line in
-	Reg        = "reg" // reg query of PersistentRoutes, for hosts reached by commands
+	Cmd        = "cmd"      // cmd.exe /c: the shell OpenSSH runs a command line in
+	Reg        = "reg"      // reg query of PersistentRoutes, for hosts reached by commands
+	IPHlpAPI   = "iphlpapi" // the write procedures of agent/iphlpapi: the exit status is the Win32 error
 )
 
 // Request is one command as the client was started.
