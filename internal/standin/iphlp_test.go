@@ -1,6 +1,7 @@
 package standin
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -107,5 +108,33 @@ func TestRegQuery(t *testing.T) {
 	}
 	if r := c.run("reg", "add", `HKLM\Software\x`); r.exit == 0 {
 		t.Error("reg add: exit 0, want unsupported")
+	}
+}
+
+// TestIPHlpAPIWire is what agent/iphlpapi (the stand-in DLL) sends: the
+// exit status is the Win32 error code the DLL returns.
+func TestIPHlpAPIWire(t *testing.T) {
+	k := newFakeKernel()
+	c := newClient(t, k)
+	r := c.run("iphlpapi", "AddIPAddress", "192.0.2.21", "255.255.255.0", "2")
+	nte, _, err := pwsh.ParseLegacyAdd(r.stdout)
+	if r.exit != 0 || err != nil || !k.hasAddr("192.0.2.21/24", 2) {
+		t.Fatalf("AddIPAddress: exit %d, %q, %v", r.exit, r.stdout, err)
+	}
+	for _, tc := range []struct {
+		argv []string
+		want int
+	}{
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.21", "255.255.255.0", "2"}, 5010}, // ERROR_OBJECT_ALREADY_EXISTS
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.22", "255.255.255.0", "99"}, 87},  // ERROR_INVALID_PARAMETER
+		{[]string{"iphlpapi", "DeleteIPAddress", fmt.Sprint(nte)}, 0},
+		{[]string{"iphlpapi", "DeleteIPAddress", fmt.Sprint(nte)}, 31}, // ERROR_GEN_FAILURE: no such NTE context
+	} {
+		if r := c.run(tc.argv...); r.exit != tc.want {
+			t.Errorf("%q: exit %d, want %d", tc.argv, r.exit, tc.want)
+		}
+	}
+	if k.hasAddr("192.0.2.21/24", 2) {
+		t.Error("DeleteIPAddress left the address")
 	}
 }
