@@ -1,5 +1,6 @@
 // Package wintext holds the small text helpers every Windows output parser
-// needs: CRLF-tolerant line splitting and dotted-quad netmasks.
+// needs: decoding saved output (UTF-16 or UTF-8, Decode), CRLF-tolerant
+// line splitting and dotted-quad netmasks.
 package wintext
 
 import (
