@@ -107,9 +107,10 @@ type fakeWinRM struct {
 	handshakes int
 	shells     map[string]bool // open shells
 	cmds       map[string]*fakeCmd
-	lines      []string // command lines run
-	actions    []string // the requests answered, by action
-	biggest    int      // the largest request, in bytes
+	lines      []string      // command lines run
+	actions    []string      // the requests answered, by action
+	biggest    int           // the largest request, in bytes
+	answered   chan struct{} // a request was answered (a wake-up, buffered 1)
 }
 
 type fakeCmd struct {
@@ -124,7 +125,7 @@ type fakeCmd struct {
 type connKey struct{}
 
 func newFakeWinRM(t *testing.T, https bool, offers ...string) *fakeWinRM {
-	f := &fakeWinRM{t: t, offers: offers, ntlm: slices.Contains(offers, "Negotiate"),
+	f := &fakeWinRM{t: t, offers: offers, answered: make(chan struct{}, 1), ntlm: slices.Contains(offers, "Negotiate"),
 		challenged: map[net.Conn]bool{}, authed: map[net.Conn]bool{}, shells: map[string]bool{}, cmds: map[string]*fakeCmd{}}
 	b, err := os.ReadFile(filepath.Join("testdata", "winrm", "ntlm-challenge.b64"))
 	if err == nil {
@@ -311,6 +312,10 @@ func (f *fakeWinRM) reply(w http.ResponseWriter, name string, req *wsmanRequest,
 		w.WriteHeader(http.StatusInternalServerError)
 	}
 	tmpl.Execute(w, map[string]string{"MessageID": id, "RelatesTo": req.MessageID, "Address": f.srv.URL + "/wsman", "ShellID": shell, "CommandID": command})
+	select {
+	case f.answered <- struct{}{}:
+	default:
+	}
 }
 
 func (f *fakeWinRM) fail(w http.ResponseWriter, format string, args ...any) {
@@ -636,13 +641,17 @@ func TestWinRMCancel(t *testing.T) {
 	if !errors.As(err, &ce) || !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v, want a *netcfg.CommandError for context.Canceled", err)
 	}
-	// The command is terminated and its shell deleted in the background.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	// The command is terminated and its shell deleted in the background:
+	// each answer the server gives wakes the check, for at most 5s.
+	deadline := time.After(5 * time.Second)
+	for {
 		_, actions, shells := f.state()
 		if shells == 0 && slices.Equal(actions[len(actions)-2:], []string{"Signal", "Delete"}) {
 			break
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-f.answered:
+		case <-deadline:
 			t.Fatalf("after the cancel: %d shells open, requests %q", shells, actions)
 		}
 	}
