@@ -11,6 +11,7 @@ import (
 	"github.com/kbharness/kbharness/netcfg/netsh"
 	"github.com/kbharness/kbharness/netcfg/pwsh"
 	"github.com/kbharness/kbharness/netcfg/routeexe"
+	"github.com/kbharness/kbharness/netcfg/target"
 )
 
 // Repro is what a failing sequence is rendered from.
@@ -37,7 +38,7 @@ func IPScript(r Repro) string {
 	b.WriteString("set -u\n")
 	for i, o := range r.Ops {
 		fmt.Fprintf(&b, "# step %d: %s\n", i+1, o)
-		fmt.Fprintf(&b, "%s || exit 2\n", shellJoin(ipArgv(o)))
+		fmt.Fprintf(&b, "%s || exit 2\n", target.ShellCommandLine(ipArgv(o)))
 	}
 	if r.Failure == nil {
 		return b.String()
@@ -77,7 +78,7 @@ func writeChecks(b *strings.Builder, lines []string, items netcfg.Lines, extra b
 		if extra {
 			test, what = "-n", "unexpected"
 		}
-		fmt.Fprintf(b, "if [ %s \"$(%s)\" ]; then echo %s; fail=1; fi\n", test, shellJoin(q), shellQuote("FAIL: "+what+": "+l))
+		fmt.Fprintf(b, "if [ %s \"$(%s)\" ]; then echo %s; fail=1; fi\n", test, target.ShellCommandLine(q), target.ShellCommandLine([]string{"FAIL: " + what + ": " + l}))
 	}
 }
 
@@ -223,24 +224,6 @@ func mask(p netip.Prefix) string {
 }
 
 func winQuote(s string) string { return "\"" + s + "\"" }
-
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-// shellQuote quotes a word for sh when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
 
 // WindowsVersion is the Windows Server release a per-release repro.cmd
 // (WindowsScriptFor) is written for.

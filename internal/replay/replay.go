@@ -26,6 +26,7 @@ import (
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/iproute2"
 	"github.com/kbharness/kbharness/netcfg/lab"
+	"github.com/kbharness/kbharness/netcfg/target"
 )
 
 // Scenario ids replay has steps for: two catalog scenarios and the churn
@@ -499,7 +500,7 @@ func IPScript(r *Result, window time.Duration) string {
 	b.WriteString("set -u\n")
 	for i, s := range r.Steps {
 		fmt.Fprintf(&b, "# step %d: %s\n", i+1, s)
-		fmt.Fprintf(&b, "%s || exit 2\n", shellJoin(ipArgv(s)))
+		fmt.Fprintf(&b, "%s || exit 2\n", target.ShellCommandLine(ipArgv(s)))
 	}
 	secs := int((window + time.Second - 1) / time.Second)
 	fmt.Fprintf(&b, "# A broken stack may remove the routes a moment after the delete: wait %ds.\n", max(secs, 1))
@@ -516,7 +517,7 @@ func IPScript(r *Result, window time.Duration) string {
 			q = append(q, "via", s.Gateway.String())
 		}
 		q = append(q, "dev", s.Interface, "proto", "static")
-		fmt.Fprintf(&b, "if [ -z \"$(%s)\" ]; then echo %s; fail=1; fi\n", shellJoin(q), shellQuote("FAIL: missing: "+routeLine(s)+" proto static"))
+		fmt.Fprintf(&b, "if [ -z \"$(%s)\" ]; then echo %s; fail=1; fi\n", target.ShellCommandLine(q), target.ShellCommandLine([]string{"FAIL: missing: " + routeLine(s) + " proto static"}))
 	}
 	b.WriteString("if [ $fail = 0 ]; then echo \"OK: not reproduced\"; fi\n")
 	b.WriteString("exit $fail\n")
@@ -599,22 +600,4 @@ func Report(r *Result, in Inputs) string {
 	fmt.Fprintf(&b, "- %s: the steps as `ip` commands: `ip netns exec <host namespace> sh %s` (exit 1: reproduced)\n", IPFile, IPFile)
 	fmt.Fprintf(&b, "- %s: the steps for Windows Server %s, run elevated on the customer's host (exit 1: reproduced)\n", CmdFile, in.OS)
 	return b.String()
-}
-
-func shellJoin(argv []string) string {
-	q := make([]string, len(argv))
-	for i, a := range argv {
-		q[i] = shellQuote(a)
-	}
-	return strings.Join(q, " ")
-}
-
-// shellQuote quotes a word for sh when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@%+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
