@@ -84,4 +84,3 @@ func decodeUTF16(b []byte, bigEndian bool) (string, error) {
 	s := string(utf16.Decode(u))
 	return strings.TrimPrefix(s, "\ufeff"), nil
 }
-
