@@ -218,8 +218,8 @@ func (k *linuxKernel) AddRoute(r Route) error {
 
 func (k *linuxKernel) DelRoute(r Route) error {
 	nr := k.nlRoute(r)
-	nr.Protocol = 0 // match whoever made it
-	nr.Scope = 0
+	nr.Protocol = 0                  // match whoever made it
+	nr.Scope = netlink.SCOPE_NOWHERE // match any scope: 0 would miss on-link (scope link) routes
 	if err := k.h.RouteDel(nr); err != nil {
 		return fmt.Errorf("deleting route %s (RTM_DELROUTE): %w", r.Dst, sentinel(err))
 	}

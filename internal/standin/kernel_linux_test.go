@@ -39,6 +39,14 @@ func TestKernelErrorsAreSentinels(t *testing.T) {
 	if err := n.k.DelRoute(r); !errors.Is(err, ErrNotFound) {
 		t.Errorf("deleting a missing route: %v, want ErrNotFound", err)
 	}
+	// An on-link route (scope link) deletes too.
+	onLink := Route{Dst: netip.MustParsePrefix("203.0.113.5/32"), Index: idx}
+	if err := n.k.AddRoute(onLink); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.k.DelRoute(onLink); err != nil {
+		t.Errorf("deleting an on-link route: %v", err)
+	}
 	a := Addr{Prefix: netip.MustParsePrefix("192.0.2.20/24"), Index: idx}
 	if err := n.k.AddAddr(a); !errors.Is(err, ErrExists) {
 		t.Errorf("adding an address twice: %v, want ErrExists", err)
