@@ -58,6 +58,7 @@ func (c *cmd) win32Exception(method string, nargs int, msg string) {
 const (
 	win32InvalidParameter = 87   // ERROR_INVALID_PARAMETER
 	win32GenFailure       = 31   // ERROR_GEN_FAILURE: DeleteIPAddress of an unknown NTE context
+	win32NotFound         = 1168 // ERROR_NOT_FOUND: no such interface, address or route
 	win32ObjectExists     = 5010 // ERROR_OBJECT_ALREADY_EXISTS
 )
 
@@ -87,14 +88,13 @@ func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint3
 		return 0, 0, win32InvalidParameter
 	}
 	addr := Addr{Prefix: netip.PrefixFrom(a, ones), Index: ifIndex}
-	if err := c.s.k.AddAddr(addr); err != nil {
+	if err := c.addAddress(addr); err != nil {
 		if errors.Is(err, ErrExists) {
 			return 0, 0, win32ObjectExists
 		}
 		c.internal(err)
 		return 0, 0, win32InvalidParameter
 	}
-	c.changed()
 	c.s.nextNTE++
 	c.s.ntes[c.s.nextNTE] = addr
 	return c.s.nextNTE, c.s.nextNTE + 1000, 0
@@ -149,29 +149,186 @@ func (c *cmd) deleteIPAddress(args []string) {
 }
 
 // iphlpapi serves agent/iphlpapi, the stand-in DLL of the write
-// procedures: `AddIPAddress ADDR MASK IFINDEX` prints
-// "NTEContext=C NTEInstance=I", `DeleteIPAddress CONTEXT`; the exit status
-// is the Win32 error code (0: NO_ERROR).
+// procedures; the exit status is the Win32 error code (0: NO_ERROR). The DLL
+// has decoded the rows and checked what it can alone (family, prefix
+// length, the interface's LUID):
+//
+//	AddIPAddress ADDR MASK IFINDEX             prints "NTEContext=C NTEInstance=I"
+//	DeleteIPAddress CONTEXT
+//	CreateUnicastIpAddressEntry ADDR/LEN IFINDEX
+//	DeleteUnicastIpAddressEntry ADDR IFINDEX
+//	CreateIpForwardEntry2 DST/LEN NEXTHOP IFINDEX METRIC   (NEXTHOP unspecified: on-link)
+//	DeleteIpForwardEntry2 DST/LEN NEXTHOP IFINDEX
 func (c *cmd) iphlpapi(args []string) {
-	switch {
-	case len(args) == 4 && args[0] == "AddIPAddress":
-		idx, err := strconv.Atoi(args[3])
-		if err != nil {
-			c.exit = win32InvalidParameter
-			return
-		}
-		ctx, inst, code := c.addNTE(args[1], args[2], idx)
-		if c.exit = code; code == 0 {
-			c.printf("NTEContext=%d NTEInstance=%d\n", ctx, inst)
-		}
-	case len(args) == 2 && args[0] == "DeleteIPAddress":
-		ctx, err := strconv.ParseUint(args[1], 10, 32)
-		if err != nil {
-			c.exit = win32InvalidParameter
-			return
-		}
-		c.exit = c.deleteNTE(uint32(ctx))
-	default:
-		c.unsupported("iphlpapi %s (the stand-in DLL calls AddIPAddress ADDR MASK IFINDEX and DeleteIPAddress CONTEXT)", quoteArgs(args))
+	var op string
+	if len(args) > 0 {
+		op, args = args[0], args[1:]
 	}
+	code := win32InvalidParameter
+	switch {
+	case op == "AddIPAddress" && len(args) == 3:
+		if idx, err := strconv.Atoi(args[2]); err == nil {
+			var ctx, inst uint32
+			if ctx, inst, code = c.addNTE(args[0], args[1], idx); code == 0 {
+				c.printf("NTEContext=%d NTEInstance=%d\n", ctx, inst)
+			}
+		}
+	case op == "DeleteIPAddress" && len(args) == 1:
+		if ctx, err := strconv.ParseUint(args[0], 10, 32); err == nil {
+			code = c.deleteNTE(uint32(ctx))
+		}
+	case op == "CreateUnicastIpAddressEntry" && len(args) == 2:
+		code = c.createUnicast(args[0], args[1])
+	case op == "DeleteUnicastIpAddressEntry" && len(args) == 2:
+		code = c.deleteUnicast(args[0], args[1])
+	case op == "CreateIpForwardEntry2" && len(args) == 4:
+		code = c.createForward(args[0], args[1], args[2], args[3])
+	case op == "DeleteIpForwardEntry2" && len(args) == 3:
+		code = c.deleteForward(args[0], args[1], args[2])
+	default:
+		c.unsupported("iphlpapi %s %s (see internal/standin/iphlp.go for what the stand-in DLL sends)", op, quoteArgs(args))
+		return
+	}
+	c.exit = code
+}
+
+// interfaceArg is an IFINDEX argument: the link, or a Win32 error code.
+func (c *cmd) interfaceArg(v *view, arg string) (Link, int) {
+	idx, err := strconv.Atoi(arg)
+	if err != nil {
+		return Link{}, win32InvalidParameter
+	}
+	l, ok := v.linkByIndex(idx)
+	if !ok {
+		return Link{}, win32NotFound
+	}
+	return l, 0
+}
+
+// createUnicast is CreateUnicastIpAddressEntry: the address on the link
+// (active store).
+func (c *cmd) createUnicast(prefix, ifIndex string) int {
+	p, err := netip.ParsePrefix(prefix)
+	if err != nil {
+		return win32InvalidParameter
+	}
+	v, err := c.view()
+	if err != nil {
+		c.internal(err)
+		return win32GenFailure
+	}
+	l, code := c.interfaceArg(v, ifIndex)
+	if code != 0 {
+		return code
+	}
+	if err := c.addAddress(Addr{Prefix: p, Index: l.Index}); err != nil {
+		if errors.Is(err, ErrExists) {
+			return win32ObjectExists
+		}
+		c.internal(err)
+		return win32InvalidParameter
+	}
+	return 0
+}
+
+// deleteUnicast is DeleteUnicastIpAddressEntry: the address, whatever its
+// prefix length, leaves the link.
+func (c *cmd) deleteUnicast(addr, ifIndex string) int {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return win32InvalidParameter
+	}
+	v, err := c.view()
+	if err != nil {
+		c.internal(err)
+		return win32GenFailure
+	}
+	l, code := c.interfaceArg(v, ifIndex)
+	if code != 0 {
+		return code
+	}
+	x, ok := v.hasAddr(l.Index, a)
+	if !ok {
+		return win32NotFound
+	}
+	if err := c.deleteAddress(x); err != nil {
+		c.internal(err)
+		return win32GenFailure
+	}
+	return 0
+}
+
+// forwardArgs parses DST/LEN and NEXTHOP: the destination must be masked
+// and the next hop of its family; the unspecified next hop is on-link.
+func forwardArgs(dst, nextHop string) (netip.Prefix, netip.Addr, bool) {
+	d, err1 := netip.ParsePrefix(dst)
+	h, err2 := netip.ParseAddr(nextHop)
+	if err1 != nil || err2 != nil || d != d.Masked() || d.Addr().Is4() != h.Is4() {
+		return netip.Prefix{}, netip.Addr{}, false
+	}
+	if h.IsUnspecified() {
+		h = netip.Addr{}
+	}
+	return d, h, true
+}
+
+// createForward is CreateIpForwardEntry2: a route of the active table only
+// (no persistent store entry), as on Windows.
+func (c *cmd) createForward(dst, nextHop, ifIndex, metric string) int {
+	d, h, ok := forwardArgs(dst, nextHop)
+	m, err := strconv.Atoi(metric)
+	if !ok || err != nil || m < 0 {
+		return win32InvalidParameter
+	}
+	v, err := c.view()
+	if err != nil {
+		c.internal(err)
+		return win32GenFailure
+	}
+	l, code := c.interfaceArg(v, ifIndex)
+	if code != 0 {
+		return code
+	}
+	if err := c.s.k.AddRoute(Route{Dst: d, Gateway: h, Index: l.Index, Metric: m}); err != nil {
+		if errors.Is(err, ErrExists) {
+			return win32ObjectExists
+		}
+		c.internal(err)
+		return win32InvalidParameter
+	}
+	c.changed()
+	return 0
+}
+
+// deleteForward is DeleteIpForwardEntry2: the active route with that
+// destination and next hop on the link.
+func (c *cmd) deleteForward(dst, nextHop, ifIndex string) int {
+	d, h, ok := forwardArgs(dst, nextHop)
+	if !ok {
+		return win32InvalidParameter
+	}
+	v, err := c.view()
+	if err != nil {
+		c.internal(err)
+		return win32GenFailure
+	}
+	l, code := c.interfaceArg(v, ifIndex)
+	if code != 0 {
+		return code
+	}
+	for _, r := range v.activeRoutes() {
+		if r.Dst != d || r.Gateway != h || r.Index != l.Index {
+			continue
+		}
+		if err := c.s.k.DelRoute(r); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return win32NotFound
+			}
+			c.internal(err)
+			return win32GenFailure
+		}
+		c.changed()
+		return 0
+	}
+	return win32NotFound
 }

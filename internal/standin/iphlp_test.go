@@ -138,3 +138,48 @@ func TestIPHlpAPIWire(t *testing.T) {
 		t.Error("DeleteIPAddress left the address")
 	}
 }
+
+// TestIPHlpAPIWireVistaWrites: the winipcfg procedures as the DLL sends
+// them, each with the Win32 code Windows documents for the case.
+func TestIPHlpAPIWireVistaWrites(t *testing.T) {
+	k := newFakeKernel()
+	c := newClient(t, k)
+	route := func() bool {
+		for _, r := range k.routes {
+			if r.Dst == netip.MustParsePrefix("203.0.113.0/24") && r.Gateway == netip.MustParseAddr("192.0.2.1") && r.Index == 2 && r.Metric == 7 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, tc := range []struct {
+		argv []string
+		want int
+		then func() bool
+	}{
+		{[]string{"CreateUnicastIpAddressEntry", "192.0.2.31/24", "2"}, 0, func() bool { return k.hasAddr("192.0.2.31/24", 2) }},
+		{[]string{"CreateUnicastIpAddressEntry", "192.0.2.31/24", "2"}, 5010, nil},  // ERROR_OBJECT_ALREADY_EXISTS
+		{[]string{"CreateUnicastIpAddressEntry", "192.0.2.32/24", "99"}, 1168, nil}, // ERROR_NOT_FOUND: no interface 99
+		{[]string{"CreateUnicastIpAddressEntry", "192.0.2.32/99", "2"}, 87, nil},    // ERROR_INVALID_PARAMETER
+		{[]string{"CreateUnicastIpAddressEntry", "2001:db8::31/64", "2"}, 0, func() bool { return k.hasAddr("2001:db8::31/64", 2) }},
+		{[]string{"CreateIpForwardEntry2", "203.0.113.0/24", "192.0.2.1", "2", "7"}, 0, route},
+		{[]string{"CreateIpForwardEntry2", "203.0.113.0/24", "192.0.2.1", "2", "7"}, 5010, nil},
+		{[]string{"CreateIpForwardEntry2", "203.0.113.1/24", "192.0.2.1", "2", "7"}, 87, nil},   // host bits set
+		{[]string{"CreateIpForwardEntry2", "203.0.113.0/24", "2001:db8::1", "2", "7"}, 87, nil}, // next hop of another family
+		{[]string{"CreateIpForwardEntry2", "203.0.113.0/24", "192.0.2.1", "99", "7"}, 1168, nil},
+		{[]string{"DeleteIpForwardEntry2", "203.0.113.0/24", "192.0.2.1", "2"}, 0, func() bool { return !route() }},
+		{[]string{"DeleteIpForwardEntry2", "203.0.113.0/24", "192.0.2.1", "2"}, 1168, nil},
+		{[]string{"DeleteUnicastIpAddressEntry", "192.0.2.31", "2"}, 0, func() bool { return !k.hasAddr("192.0.2.31/24", 2) }},
+		{[]string{"DeleteUnicastIpAddressEntry", "192.0.2.31", "2"}, 1168, nil},
+		{[]string{"DeleteUnicastIpAddressEntry", "2001:db8::31", "2"}, 0, func() bool { return !k.hasAddr("2001:db8::31/64", 2) }},
+	} {
+		if r := c.run(append([]string{"iphlpapi"}, tc.argv...)...); r.exit != tc.want {
+			t.Errorf("%q: exit %d, want %d (stderr %q)", tc.argv, r.exit, tc.want, r.stderr)
+		} else if tc.then != nil && !tc.then() {
+			t.Errorf("%q: the kernel does not show the change", tc.argv)
+		}
+	}
+	if len(c.registry) != 0 {
+		t.Errorf("the Vista+ writes touched the persistent store: %q", c.registry)
+	}
+}

@@ -7,12 +7,17 @@ import (
 
 	"golang.org/x/sys/windows"
 	"golang.zx2c4.com/wireguard/windows/tunnel/winipcfg"
+
+	"github.com/kbharness/kbharness/netcfg/internal/iphlpapi"
 )
 
 // The winipcfg mechanism: CreateUnicastIpAddressEntry,
 // DeleteUnicastIpAddressEntry, CreateIpForwardEntry2 and
-// DeleteIpForwardEntry2 through golang.zx2c4.com/wireguard/windows/tunnel/winipcfg.
-// They change the active store only. Callers have checked winipcfgProcs.
+// DeleteIpForwardEntry2 on golang.zx2c4.com/wireguard/windows/tunnel/winipcfg's
+// rows, LUIDs and route table, called through netcfg/internal/iphlpapi (the
+// seam the stand-in DLL plugs into under Wine) the way winipcfg's own
+// LUID.AddIPAddress, DeleteIPAddress and AddRoute call them. They change
+// the active store only. Callers have checked winipcfgProcs.
 
 // luidOf resolves an interface alias to its LUID
 // (ConvertInterfaceIndexToLuid).
@@ -32,13 +37,35 @@ func luidOfIndex(idx uint32) (winipcfg.LUID, error) {
 	return luid, nil
 }
 
+// addressRow is the MIB_UNICASTIPADDRESS_ROW of a spec: initialized by
+// InitializeUnicastIpAddressEntry, then the interface's LUID, the address
+// and its on-link prefix length, preferred and never expiring.
+func addressRow(a netcfg.AddressSpec) (*winipcfg.MibUnicastIPAddressRow, error) {
+	luid, err := luidOf(a.Interface)
+	if err != nil {
+		return nil, err
+	}
+	row := &winipcfg.MibUnicastIPAddressRow{}
+	if err := iphlpapi.InitializeUnicastIpAddressEntry(row); err != nil {
+		return nil, fmt.Errorf("InitializeUnicastIpAddressEntry: %w", err)
+	}
+	row.InterfaceLUID = luid
+	row.DadState = winipcfg.DadStatePreferred
+	row.ValidLifetime, row.PreferredLifetime = 0xffffffff, 0xffffffff
+	if err := row.Address.SetAddr(a.Prefix.Addr()); err != nil {
+		return nil, err
+	}
+	row.OnLinkPrefixLength = uint8(a.Prefix.Bits())
+	return row, nil
+}
+
 // winipcfgAddAddress corresponds to CreateUnicastIpAddressEntry.
 func winipcfgAddAddress(a netcfg.AddressSpec) error {
-	luid, err := luidOf(a.Interface)
+	row, err := addressRow(a)
 	if err != nil {
 		return err
 	}
-	if err := luid.AddIPAddress(a.Prefix); err != nil {
+	if err := iphlpapi.CreateUnicastIpAddressEntry(row); err != nil {
 		return fmt.Errorf("CreateUnicastIpAddressEntry: %w", errnoSentinel(err))
 	}
 	return nil
@@ -46,11 +73,11 @@ func winipcfgAddAddress(a netcfg.AddressSpec) error {
 
 // winipcfgDeleteAddress corresponds to DeleteUnicastIpAddressEntry.
 func winipcfgDeleteAddress(a netcfg.AddressSpec) error {
-	luid, err := luidOf(a.Interface)
+	row, err := addressRow(a)
 	if err != nil {
 		return err
 	}
-	if err := luid.DeleteIPAddress(a.Prefix); err != nil {
+	if err := iphlpapi.DeleteUnicastIpAddressEntry(row); err != nil {
 		return fmt.Errorf("DeleteUnicastIpAddressEntry: %w", errnoSentinel(err))
 	}
 	return nil
@@ -90,7 +117,19 @@ func winipcfgAddRoute(r netcfg.RouteSpec) error {
 	if err != nil {
 		return err
 	}
-	if err := luid.AddRoute(r.Dst, nextHop(r), uint32(r.Metric)); err != nil {
+	row := &winipcfg.MibIPforwardRow2{}
+	if err := iphlpapi.InitializeIpForwardEntry(row); err != nil {
+		return fmt.Errorf("InitializeIpForwardEntry: %w", err)
+	}
+	row.InterfaceLUID = luid
+	if err := row.DestinationPrefix.SetPrefix(r.Dst); err != nil {
+		return err
+	}
+	if err := row.NextHop.SetAddr(nextHop(r)); err != nil {
+		return err
+	}
+	row.Metric = uint32(r.Metric)
+	if err := iphlpapi.CreateIpForwardEntry2(row); err != nil {
 		return fmt.Errorf("CreateIpForwardEntry2: %w", errnoSentinel(err))
 	}
 	return nil
@@ -121,7 +160,7 @@ func winipcfgDeleteRoute(r netcfg.RouteSpec) error {
 		if row.DestinationPrefix.Prefix() != r.Dst || row.NextHop.Addr() != hop || (onIndex != 0 && row.InterfaceIndex != onIndex) {
 			continue
 		}
-		if err := row.Delete(); err != nil {
+		if err := iphlpapi.DeleteIpForwardEntry2(row); err != nil {
 			return fmt.Errorf("DeleteIpForwardEntry2 on interface %d: %w", row.InterfaceIndex, errnoSentinel(err))
 		}
 		deleted++
