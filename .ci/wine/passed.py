@@ -9,7 +9,7 @@ for s in passed:
     labels.update(s.get("LeafNodeLabels") or [])
     for c in s.get("ContainerHierarchyLabels") or []:
         labels.update(c or [])
-want = ["route.exe", "netsh", "powershell", "iphlpapi-legacy", "KB287032", "KB2901197", "KB943650"]
+want = ["route.exe", "netsh", "powershell", "iphlpapi-legacy", "winipcfg", "KB287032", "KB2901197", "KB943650"]
 missing = [w for w in want if w not in labels]
 print("passed under Wine: %d specs; labels %s" % (len(passed), sorted(labels)))
 if missing:

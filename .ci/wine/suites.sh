@@ -17,13 +17,16 @@
 #
 # Steps: install wine64, mingw binutils and gcc and bc if missing; build the
 # Linux kbharness and kbh-standin (the server), the Windows kbh-standin (the
-# client) and its tests, out/kbharness-suites.exe and the stand-in DLL of
-# AddIPAddress / DeleteIPAddress (agent/iphlpapi, named to the suite binary
-# by KBHARNESS_IPHLPAPI_WRITES); make a Wine prefix
+# client) and its tests, out/kbharness-suites.exe, the stand-in DLL of the
+# IP Helper write procedures (agent/iphlpapi: AddIPAddress, DeleteIPAddress
+# and winipcfg's Create/Delete*Entry*, named to the Windows binaries by
+# KBHARNESS_IPHLPAPI_WRITES) and the tests of its contract
+# (netcfg/internal/iphlpapi); make a Wine prefix
 # (lib.sh) with the client copied over the four commands; build the lab
 # namespace from .ci/wine/lab/wine-namespace.yaml (`kbharness lab up`);
-# start the server in it; run the stand-ins' own end-to-end tests under
-# Wine (read-after-write through Wine's iphlpapi and registry); run the
+# start the server in it; run the stand-ins' own end-to-end tests and the
+# DLL's contract tests under Wine (read-after-write through Wine's iphlpapi
+# and registry, documented error codes, not elevated); run the
 # suite binary under Wine with -kb.lab-dir=.ci/wine/lab and Ginkgo's JSON
 # report at DIR/report.json; print Ginkgo's summary and one line per spec.
 # Everything made is removed on exit, also on failure or Ctrl-C. Prints
@@ -37,8 +40,8 @@
 # reads IPv4 route metrics from /proc/net/route as hexadecimal although
 # the kernel prints them in decimal (metric 256 reads as 598); Wine has no
 # tcpipreg service and no winipcfg write procedures (CreateIpForwardEntry2);
-# its AddIPAddress answers ERROR_NOT_SUPPORTED, which the stand-in DLL
-# replaces.
+# its AddIPAddress answers ERROR_NOT_SUPPORTED; the stand-in DLL supplies
+# all of those write procedures.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -68,7 +71,7 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/report.json" "$out/reports" "$out/suites.log" "$out/standin.log" "$out/standins.log"
+rm -rf "$out/report.json" "$out/reports" "$out/suites.log" "$out/standin.log" "$out/standins.log" "$out/iphlpapi.log"
 
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
 	export PATH="$PATH:/usr/local/go/bin"
@@ -96,12 +99,14 @@ go build -o "$work/kbharness" ./cmd/kbharness
 go build -o "$work/kbh-standin" ./cmd/kbh-standin
 GOOS=windows go build -ldflags="-s -w" -o "$work/kbh-standin.exe" ./cmd/kbh-standin
 GOOS=windows go test -c -o "$work/kbh-standin.test.exe" ./cmd/kbh-standin
+GOOS=windows go test -c -o "$work/iphlpapi.test.exe" ./netcfg/internal/iphlpapi
 mkdir -p out
 GOOS=windows go test -c -o out/kbharness-suites.exe ./suites
-# The stand-in DLL of AddIPAddress / DeleteIPAddress (Wine's answer
-# ERROR_NOT_SUPPORTED): the suite binary loads those two from it.
+# The stand-in DLL of the write procedures (Wine lacks them or answers
+# ERROR_NOT_SUPPORTED): the Windows binaries load those from it. Its
+# _Static_asserts pin its structures to mingw-w64's SDK headers.
 x86_64-w64-mingw32-gcc -O2 -Wall -Wextra -Werror -shared -s -o "$work/kbh-iphlpapi.dll" \
-	agent/iphlpapi/kbh-iphlpapi.c agent/iphlpapi/kbh-iphlpapi.def -lws2_32
+	agent/iphlpapi/kbh-iphlpapi.c agent/iphlpapi/kbh-iphlpapi.def -lws2_32 -liphlpapi
 phase build
 
 wine_prefix "$work"
@@ -138,6 +143,19 @@ ip netns exec "$ns" "$WINE" "$work/kbh-standin.test.exe" -test.v >"$out/standins
 	exit 1
 }
 grep -E '^(--- |ok|PASS|FAIL)' "$out/standins.log" | sed 's/^/suites.sh: stand-ins: /' >&2
+# The stand-in DLL's documented contract, called as kbharness calls it
+# (from the package directory, as go test runs it).
+(cd netcfg/internal/iphlpapi && ip netns exec "$ns" "$WINE" "$work/iphlpapi.test.exe" -test.v) >"$out/iphlpapi.log" 2>&1 || {
+	cat "$out/iphlpapi.log"
+	echo "$0: the stand-in DLL's contract tests failed under Wine (above)" >&2
+	exit 1
+}
+if grep -q -- '--- SKIP' "$out/iphlpapi.log"; then
+	cat "$out/iphlpapi.log"
+	echo "$0: a contract test of the stand-in DLL skipped under Wine (above)" >&2
+	exit 1
+fi
+grep -E '^(--- |ok|PASS|FAIL)' "$out/iphlpapi.log" | sed 's/^/suites.sh: iphlpapi DLL: /' >&2
 phase standins
 
 flags=(-test.v -test.timeout=3h -ginkgo.no-color

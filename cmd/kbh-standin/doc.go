@@ -13,7 +13,7 @@
 //
 // Built for Linux, it is the server, run inside the lab namespace:
 //
-//	kbh-standin serve --listen 127.0.0.1:0 --ready FILE [--inject secondary-ip-route-loss] [--os 2019|2008r2] [--log FILE]
+//	kbh-standin serve --listen 127.0.0.1:0 --ready FILE [--inject secondary-ip-route-loss,kb287032] [--os 2019|2008r2] [--log FILE]
 //
 // It writes the address it listens on to FILE once it accepts
 // connections, and runs until SIGINT or SIGTERM. --os picks the Windows it

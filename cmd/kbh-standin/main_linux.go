@@ -27,7 +27,7 @@ serve: serves the Windows stand-in clients (route.exe, netsh.exe,
 powershell.exe, wevtutil.exe under Wine, or ssh-command) from the network
 namespace it runs in. Writes the address it listens on to FILE once it
 accepts connections; runs until SIGINT or SIGTERM. Injectors:
-secondary-ip-route-loss. --os picks the Windows it answers as: 2019 (the
+secondary-ip-route-loss, kb287032. --os picks the Windows it answers as: 2019 (the
 default; NetTCPIP cmdlets) or 2008r2 (Windows 7 / 2008 R2: ver 6.1.7601,
 PowerShell 2.0, no NetTCPIP cmdlets). --wine-prefix lets it take files
 (PowerShell's file copy) into the prefix's drive_c and run C:\...\*.exe

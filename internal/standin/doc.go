@@ -48,10 +48,11 @@
 // ones (IfIndex = ifindex, alias = description = the Linux name; checked
 // under Wine 8 with GetAdaptersAddresses), and so do the stand-ins.
 //
-// A defect injector (Options.Inject, InjectSecondaryIPRouteLoss) makes
-// the server behave like the broken stack of the secondary-ip-route-loss
-// article: deleting an address deletes the persistent routes of its
-// interface from both stores.
+// Defect injectors (Options.Inject) make the server behave like a broken
+// stack: InjectSecondaryIPRouteLoss as in the secondary-ip-route-loss
+// article (deleting an address deletes the persistent routes of its
+// interface from both stores), InjectKB287032 as in KB287032 (deleting an
+// address out of FIFO order leaves its host route behind).
 //
 // # What the stand-ins cannot prove
 //

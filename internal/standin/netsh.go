@@ -336,11 +336,10 @@ func (c *cmd) netshAddAddress(fam int, p netshParams) {
 	if !ok {
 		return
 	}
-	if err := c.s.k.AddAddr(Addr{Prefix: pfx, Index: l.Index}); err != nil {
+	if err := c.addAddress(Addr{Prefix: pfx, Index: l.Index}); err != nil {
 		c.netshError(err)
 		return
 	}
-	c.changed()
 	if store == "persistent" {
 		c.s.st.addAddr(pAddr{Prefix: pfx, Index: l.Index})
 	}

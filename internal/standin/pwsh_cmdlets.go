@@ -599,7 +599,7 @@ func (r *psRun) newNetIPAddress(name string, p map[string]psBound, _ []psObject)
 		return nil, r.failed(invalidParameter(name, "MSFT_NetIPAddress"), p)
 	}
 	a := Addr{Prefix: netip.PrefixFrom(ip, bits), Index: l.Index}
-	if err := r.c.s.k.AddAddr(a); err != nil {
+	if err := r.c.addAddress(a); err != nil {
 		if errors.Is(err, ErrExists) {
 			return nil, r.failed(&psError{name, "Instance MSFT_NetIPAddress already exists",
 				"ResourceExists: (MSFT_NetIPAddress:ROOT/StandardCimv2/MSFT_NetIPAddress) [New-NetIPAddress], CimException", "Windows System Error 5010,New-NetIPAddress"}, p)
@@ -607,7 +607,6 @@ func (r *psRun) newNetIPAddress(name string, p map[string]psBound, _ []psObject)
 		r.c.eprintf("kbh-standin: %v\n", err)
 		return nil, r.failed(invalidParameter(name, "MSFT_NetIPAddress"), p)
 	}
-	r.c.changed()
 	if nv, err := r.c.view(); err == nil {
 		if x, ok := nv.hasAddr(l.Index, ip); ok {
 			a = x

@@ -20,8 +20,16 @@ import (
 // deleted from both stores, as the broken Windows stack did.
 const InjectSecondaryIPRouteLoss = "secondary-ip-route-loss"
 
+// InjectKB287032 is the defect injector of KB287032, as the namespace labs'
+// injector of that name (suites/framework/inject): the server remembers the
+// order in which addresses were added by any stand-in command; when one is
+// deleted while an older one is still there (not FIFO, the article's
+// workaround) it leaves a stale host route of the deleted address
+// (ADDR/32 or /128 on its interface) in the active table.
+const InjectKB287032 = "kb287032"
+
 // Injectors are the defect injectors a Server knows.
-var Injectors = []string{InjectSecondaryIPRouteLoss}
+var Injectors = []string{InjectSecondaryIPRouteLoss, InjectKB287032}
 
 // Options configure a Server.
 type Options struct {
@@ -70,6 +78,8 @@ type Server struct {
 	st      store
 	ntes    map[uint32]Addr // AddIPAddress's NTE contexts
 	nextNTE uint32
+	added   []Addr  // addresses the commands added, oldest first (InjectKB287032)
+	stale   []Route // host routes InjectKB287032 left
 
 	winePrefix, wine string // see Options
 }
@@ -428,13 +438,59 @@ func (c *cmd) deleteAddress(a Addr) error {
 		return err
 	}
 	c.changed()
-	return c.addressDeleted(a.Index)
+	return errors.Join(c.routeLoss(a.Index), c.staleRoute(a))
 }
 
-// addressDeleted runs the injected secondary-ip-route-loss defect, if on:
-// an address left interface idx, so the persistent routes on idx go from
-// both stores.
-func (c *cmd) addressDeleted(idx int) error {
+// addAddress adds a to the kernel (active store): every stand-in command
+// that adds an address comes here.
+func (c *cmd) addAddress(a Addr) error {
+	if err := c.s.k.AddAddr(a); err != nil {
+		return err
+	}
+	c.changed()
+	c.s.added = append(c.s.added, Addr{Prefix: a.Prefix, Index: a.Index})
+	return nil
+}
+
+// staleRoute runs the injected KB287032 defect, if on: a was deleted, and
+// unless it was the oldest address the commands added, its host route
+// stays behind. When the last of those addresses goes, so do the stale
+// routes, as if TCP/IP rebuilt its table: the one host a Wine run shares
+// between specs then starts each spec clean, and a later spec's baseline
+// cannot hide its own stale routes.
+func (c *cmd) staleRoute(a Addr) error {
+	i := slices.Index(c.s.added, Addr{Prefix: a.Prefix, Index: a.Index})
+	if i < 0 {
+		return nil
+	}
+	c.s.added = slices.Delete(c.s.added, i, i+1)
+	if c.s.inject[InjectKB287032] && i > 0 {
+		host := netip.PrefixFrom(a.Prefix.Addr(), a.Prefix.Addr().BitLen())
+		if err := c.s.k.AddRoute(Route{Dst: host, Index: a.Index}); err != nil && !errors.Is(err, ErrExists) {
+			return err
+		}
+		c.s.stale = append(c.s.stale, Route{Dst: host, Index: a.Index})
+		c.changed()
+		fmt.Fprintf(c.s.log, "kbh-standin: injected %s: left the stale route %s on interface %d\n", InjectKB287032, host, a.Index)
+	}
+	if len(c.s.added) > 0 {
+		return nil
+	}
+	var errs []error
+	for _, r := range c.s.stale {
+		if err := c.s.k.DelRoute(r); err != nil && !errors.Is(err, ErrNotFound) {
+			errs = append(errs, err)
+		}
+	}
+	c.s.stale = nil
+	c.changed()
+	return errors.Join(errs...)
+}
+
+// routeLoss runs the injected secondary-ip-route-loss defect, if on: an
+// address left interface idx, so the persistent routes on idx go from both
+// stores.
+func (c *cmd) routeLoss(idx int) error {
 	if !c.s.inject[InjectSecondaryIPRouteLoss] {
 		return nil
 	}

@@ -472,3 +472,54 @@ func TestInjectedSecondaryIPRouteLoss(t *testing.T) {
 		t.Error("an unknown injector was accepted")
 	}
 }
+
+// TestInjectedKB287032: with the injector, deleting an address that is not
+// the oldest one added (by any command) leaves its host route until the
+// last added address goes; FIFO leaves none; without the injector no order
+// leaves one.
+func TestInjectedKB287032(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		inject bool
+		order  []string // the deletions, after adding .31, .32, .33 in that order
+		stale  []string // host routes on lan0 before the last deletion
+	}{
+		{"healthy LIFO", false, []string{"33", "32", "31"}, nil},
+		{"injected FIFO", true, []string{"31", "32", "33"}, nil},
+		{"injected LIFO", true, []string{"33", "32", "31"}, []string{"192.0.2.33/32", "192.0.2.32/32"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := newFakeKernel()
+			var inject []string
+			if tc.inject {
+				inject = []string{InjectKB287032}
+			}
+			c := newClient(t, k, inject...)
+			addr := func(n string) netcfg.AddressSpec {
+				return netcfg.AddressSpec{Prefix: netip.MustParsePrefix("192.0.2." + n + "/24"), Interface: "lan0"}
+			}
+			hostRoutes := func() []string {
+				var out []string
+				for _, r := range k.routes {
+					if r.Dst.Bits() == 32 && r.Kind == Unicast && !r.Gateway.IsValid() && r.Index == 2 {
+						out = append(out, r.Dst.String())
+					}
+				}
+				return out
+			}
+			c.ok("iphlpapi", "CreateUnicastIpAddressEntry", "192.0.2.31/24", "2")
+			c.ok(must(netsh.AddAddress(addr("32")))...)
+			c.ok(pwsh.EncodedArgv(must(pwsh.NewNetIPAddress(addr("33"), pwsh.BothStores)))...)
+			for _, n := range tc.order[:2] {
+				c.ok(must(netsh.DeleteAddress(addr(n)))...)
+			}
+			if got := hostRoutes(); !slices.Equal(got, tc.stale) {
+				t.Errorf("host routes left on lan0: %q, want %q", got, tc.stale)
+			}
+			c.ok(must(netsh.DeleteAddress(addr(tc.order[2])))...)
+			if got := hostRoutes(); len(got) != 0 {
+				t.Errorf("after the last added address went, host routes %q stay", got)
+			}
+		})
+	}
+}
