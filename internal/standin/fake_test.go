@@ -22,6 +22,7 @@ type fakeKernel struct {
 	addrs  []Addr
 	routes []Route
 	sysctl map[string]string
+	held   map[netip.Addr]bool // IPv4 addresses another host on the link holds (Held)
 }
 
 func newFakeKernel() *fakeKernel {
@@ -101,6 +102,13 @@ func (k *fakeKernel) AddAddr(a Addr) error {
 		}
 	}
 	return nil
+}
+
+func (k *fakeKernel) Held(idx int, a netip.Addr) (bool, error) {
+	if err := k.link(idx); err != nil {
+		return false, err
+	}
+	return k.held[a], nil
 }
 
 func (k *fakeKernel) DelAddr(a Addr) error {

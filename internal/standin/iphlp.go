@@ -70,7 +70,9 @@ var win32Messages = map[int]string{
 }
 
 // addNTE is AddIPAddress(address, mask, ifIndex): the NTE context and
-// instance, or a Win32 error code.
+// instance, or a Win32 error code. It probes the link for the address
+// first (Kernel.Held) and adds one another host holds in DAD state
+// Duplicate, answering NO_ERROR, as documented for Vista and later.
 func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint32, code int) {
 	a, err1 := netip.ParseAddr(address)
 	m, err2 := netip.ParseAddr(mask)
@@ -87,7 +89,14 @@ func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint3
 	if _, ok := v.linkByIndex(ifIndex); !ok || bits == 0 {
 		return 0, 0, win32InvalidParameter
 	}
-	addr := Addr{Prefix: netip.PrefixFrom(a, ones), Index: ifIndex}
+	// Vista+: an address another host holds is added all the same, in DAD
+	// state Duplicate, and AddIPAddress answers NO_ERROR.
+	held, err := c.s.k.Held(ifIndex, a)
+	if err != nil {
+		c.internal(err)
+		return 0, 0, win32GenFailure
+	}
+	addr := Addr{Prefix: netip.PrefixFrom(a, ones), Index: ifIndex, Duplicate: held}
 	if err := c.addAddress(addr); err != nil {
 		if errors.Is(err, ErrExists) {
 			return 0, 0, win32ObjectExists

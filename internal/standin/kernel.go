@@ -88,6 +88,9 @@ type Kernel interface {
 	Routes() ([]Route, error)
 	// AddAddr adds a.Prefix to link a.Index (RTM_NEWADDR, permanent).
 	AddAddr(a Addr) error
+	// Held reports whether another host on link idx holds IPv4 address a
+	// (it answers an ARP probe).
+	Held(idx int, a netip.Addr) (bool, error)
 	// DelAddr deletes a.Prefix from link a.Index (RTM_DELADDR).
 	DelAddr(a Addr) error
 	// AddRoute adds a unicast route to table main (RTM_NEWROUTE, proto

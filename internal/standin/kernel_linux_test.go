@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -78,5 +79,57 @@ func TestDeletingAnAddressKeepsTheOthers(t *testing.T) {
 				t.Errorf("after deleting 192.0.2.20 by %s, lan0 has:\n%s\nwant 192.0.2.21/24 alone", by, out)
 			}
 		})
+	}
+}
+
+// TestAddIPAddressOfAHeldAddress: an ARP probe finds the address another
+// host on the link holds (here lan0's veth peer), and AddIPAddress adds it
+// all the same in DAD state Duplicate, answering NO_ERROR; a free address
+// is added as usual. The state shows where Windows shows it
+// (Get-NetIPAddress's AddressState).
+func TestAddIPAddressOfAHeldAddress(t *testing.T) {
+	n := newTestNS(t)
+	if out, err := exec.Command("ip", "-n", n.name, "addr", "add", "192.0.2.1/32", "dev", "lan0p").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add: %v: %s", err, out)
+	}
+	links, err := n.k.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := 0
+	for _, l := range links {
+		if l.Name == "lan0" {
+			idx = l.Index
+		}
+	}
+	for _, tc := range []struct {
+		addr string
+		held bool
+	}{{"192.0.2.1", true}, {"192.0.2.77", false}} {
+		held, err := n.k.Held(idx, netip.MustParseAddr(tc.addr))
+		if err != nil || held != tc.held {
+			t.Errorf("Held(lan0, %s) = %v, %v; want %v", tc.addr, held, err, tc.held)
+		}
+	}
+	s, err := NewServer(n.k, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &client{t: t, s: s}
+	for _, a := range []string{"192.0.2.1", "192.0.2.77"} {
+		if r := c.run("iphlpapi", "AddIPAddress", a, "255.255.255.0", strconv.Itoa(idx)); r.exit != 0 || !strings.Contains(r.stdout, "NTEContext=") {
+			t.Fatalf("AddIPAddress %s: exit %d, %q %q", a, r.exit, r.stdout, r.stderr)
+		}
+	}
+	addrs, err := pwsh.ParseAddressesJSON(c.ok(pwsh.EncodedArgv(pwsh.GetNetIPAddressJSON(pwsh.BothStores))...), netcfg.StoreActive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, a := range addrs {
+		state[a.Prefix.String()] = a.AddressState
+	}
+	if state["192.0.2.1/24"] != "Duplicate" || state["192.0.2.77/24"] != "Preferred" {
+		t.Errorf("Get-NetIPAddress AddressState: %v; want 192.0.2.1/24 Duplicate, 192.0.2.77/24 Preferred", state)
 	}
 }

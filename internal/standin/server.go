@@ -80,13 +80,17 @@ type Server struct {
 	nextNTE uint32
 	added   []Addr  // addresses the commands added, oldest first (InjectKB287032)
 	stale   []Route // host routes InjectKB287032 left
+	// IPv4 addresses AddIPAddress added in DAD state Duplicate: Linux has
+	// no IPv4 DAD state (it drops IFA_F_DADFAILED on IPv4 addresses), so
+	// the server keeps it and its views show it.
+	duplicate map[Addr]bool
 
 	winePrefix, wine string // see Options
 }
 
 // NewServer returns a Server over k. An unknown injector is an error.
 func NewServer(k Kernel, o Options) (*Server, error) {
-	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore(), ntes: map[uint32]Addr{}, nextNTE: 1,
+	s := &Server{k: k, inject: map[string]bool{}, log: o.Log, st: newStore(), ntes: map[uint32]Addr{}, nextNTE: 1, duplicate: map[Addr]bool{},
 		winePrefix: o.WinePrefix, wine: o.Wine}
 	if s.wine == "" {
 		s.wine = "wine64"
@@ -266,6 +270,11 @@ func (c *cmd) view() (*view, error) {
 	if err != nil {
 		return nil, err
 	}
+	for i, a := range v.addrs {
+		if c.s.duplicate[Addr{Prefix: a.Prefix, Index: a.Index}] {
+			v.addrs[i].Duplicate = true
+		}
+	}
 	c.v = v
 	return v, nil
 }
@@ -438,17 +447,23 @@ func (c *cmd) deleteAddress(a Addr) error {
 		return err
 	}
 	c.changed()
+	delete(c.s.duplicate, Addr{Prefix: a.Prefix, Index: a.Index})
 	return errors.Join(c.routeLoss(a.Index), c.staleRoute(a))
 }
 
 // addAddress adds a to the kernel (active store): every stand-in command
-// that adds an address comes here.
+// that adds an address comes here. a.Duplicate adds it in DAD state
+// Duplicate.
 func (c *cmd) addAddress(a Addr) error {
 	if err := c.s.k.AddAddr(a); err != nil {
 		return err
 	}
 	c.changed()
-	c.s.added = append(c.s.added, Addr{Prefix: a.Prefix, Index: a.Index})
+	key := Addr{Prefix: a.Prefix, Index: a.Index}
+	c.s.added = append(c.s.added, key)
+	if a.Duplicate {
+		c.s.duplicate[key] = true
+	}
 	return nil
 }
 

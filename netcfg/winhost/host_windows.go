@@ -192,7 +192,7 @@ func (h *windowsHost) AddAddress(ctx context.Context, m netcfg.Mechanism, a netc
 	case netcfg.WinIPCfg:
 		err = winipcfgAddAddress(a)
 	case netcfg.IPHlpAPILegacy:
-		err = h.legacyAddAddress(a)
+		err = h.legacyAddAddress(ctx, a)
 	default:
 		err = h.commands[m].AddAddress(ctx, a)
 	}

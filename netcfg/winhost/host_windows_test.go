@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/windows"
 	"golang.zx2c4.com/wireguard/windows/tunnel/winipcfg"
@@ -265,8 +266,15 @@ func mutateAndCheck(t *testing.T, h *windowsHost, m netcfg.Mechanism, addr netcf
 		t.Fatalf("AddRoute: %v", err)
 	default:
 		t.Cleanup(func() { _ = h.DeleteRoute(ctx, m, route) })
+		want := netcfg.Route{Dst: route.Dst, Gateway: route.Gateway, Interface: route.Interface}
+		if s, err := h.Snapshot(ctx); err != nil || !s.HasRoute(netcfg.StoreActive, want) {
+			t.Errorf("after AddRoute by %s, %s via %s is not active (%v):\n%s", m, route.Dst, route.Gateway, err, s)
+		}
 		if err := h.DeleteRoute(ctx, m, route); err != nil {
 			t.Errorf("DeleteRoute: %v", err)
+		}
+		if s, err := h.Snapshot(ctx); err != nil || s.HasRoute(netcfg.StoreActive, want) {
+			t.Errorf("after DeleteRoute by %s, %s via %s is still active (%v)", m, route.Dst, route.Gateway, err)
 		}
 	}
 	if err := h.DeleteAddress(ctx, m, addr); err != nil {
@@ -372,5 +380,48 @@ func TestEventQueueKeepsArrivalOrder(t *testing.T) {
 	cancel()
 	if _, ok := q.wait(ctx); ok {
 		t.Fatal("wait on a done context with nothing queued must report done")
+	}
+}
+
+// TestAwaitDAD: after AddIPAddress the DAD state settles to Preferred (no
+// error) or Duplicate (an error saying so), or stays Tentative past the
+// window (an error naming the state); a failed read is an error too.
+func TestAwaitDAD(t *testing.T) {
+	const (
+		tentative = winipcfg.DadStateTentative
+		preferred = winipcfg.DadStatePreferred
+		duplicate = winipcfg.DadStateDuplicate
+	)
+	for _, tc := range []struct {
+		name   string
+		states []winipcfg.DadState // read answers in turn; the last repeats
+		fail   error
+		want   string // "" for no error
+	}{
+		{"preferred at once", []winipcfg.DadState{preferred}, nil, ""},
+		{"tentative, then preferred", []winipcfg.DadState{tentative, tentative, preferred}, nil, ""},
+		{"deprecated", []winipcfg.DadState{winipcfg.DadStateDeprecated}, nil, ""},
+		{"tentative, then duplicate", []winipcfg.DadState{tentative, duplicate}, nil, "is a duplicate on the network (DAD state Duplicate)"},
+		{"tentative for good", []winipcfg.DadState{tentative}, nil, "is still in DAD state Tentative after 200ms"},
+		{"read fails", nil, windows.ERROR_NOT_FOUND, "cannot be read back"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reads := 0
+			read := func() (winipcfg.DadState, error) {
+				if tc.fail != nil {
+					return 0, tc.fail
+				}
+				s := tc.states[min(reads, len(tc.states)-1)]
+				reads++
+				return s, nil
+			}
+			err := awaitDAD(context.Background(), read, 200*time.Millisecond, time.Millisecond)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("got %v, want no error", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("got %v, want an error containing %q", err, tc.want)
+			}
+		})
 	}
 }

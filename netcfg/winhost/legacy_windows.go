@@ -1,13 +1,16 @@
 package winhost
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/kbharness/kbharness/netcfg"
 	"net/netip"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+	"golang.zx2c4.com/wireguard/windows/tunnel/winipcfg"
 
 	"github.com/kbharness/kbharness/netcfg/internal/iphlpapi"
 )
@@ -28,8 +31,12 @@ type nteKey struct {
 	addr    netip.Addr
 }
 
-// legacyAddAddress corresponds to AddIPAddress.
-func (h *windowsHost) legacyAddAddress(a netcfg.AddressSpec) error {
+// legacyAddAddress corresponds to AddIPAddress. On Vista and later
+// AddIPAddress answers NO_ERROR also for an address another host on the
+// link holds, leaving it in DAD state Duplicate, and an address is
+// Tentative while duplicate address detection runs; so it waits for the
+// state to settle and takes a duplicate back, failing with the reason.
+func (h *windowsHost) legacyAddAddress(ctx context.Context, a netcfg.AddressSpec) error {
 	if !a.Prefix.Addr().Is4() {
 		return netcfg.Unsupported("iphlpapi-legacy IPv6 address", "AddIPAddress adds IPv4 addresses only")
 	}
@@ -45,7 +52,72 @@ func (h *windowsHost) legacyAddAddress(a netcfg.AddressSpec) error {
 	h.mu.Lock()
 	h.ntes[nteKey{idx, a.Prefix.Addr()}] = nte
 	h.mu.Unlock()
+	read := func() (winipcfg.DadState, error) { return dadStateOf(idx, a.Prefix.Addr()) }
+	if err := awaitDAD(ctx, read, dadWindow, dadPoll); err != nil {
+		derr := h.legacyDeleteAddress(a)
+		return fmt.Errorf("AddIPAddress answered NO_ERROR, but %s on %s %w; taking it back (DeleteIPAddress): %v", a.Prefix, a.Interface, err, derr)
+	}
 	return nil
+}
+
+// IPv4 duplicate address detection: Windows sends its ARP probes for
+// about a second after an address is added; dadWindow bounds the wait for
+// the state to leave Tentative, polled every dadPoll.
+const (
+	dadWindow = 10 * time.Second
+	dadPoll   = 50 * time.Millisecond
+)
+
+// dadStateOf reads an address's DAD state (GetUnicastIpAddressEntry).
+func dadStateOf(ifIndex uint32, addr netip.Addr) (winipcfg.DadState, error) {
+	luid, err := luidOfIndex(ifIndex)
+	if err != nil {
+		return 0, err
+	}
+	row, err := luid.IPAddress(addr)
+	if err != nil {
+		return 0, fmt.Errorf("GetUnicastIpAddressEntry %s: %w", addr, err)
+	}
+	return row.DadState, nil
+}
+
+// awaitDAD polls read until the DAD state settles within window: nil for
+// Preferred or Deprecated, an error for Duplicate ("is a duplicate on the
+// network"), for a state still Tentative when the window ends, and for a
+// failed read.
+func awaitDAD(ctx context.Context, read func() (winipcfg.DadState, error), window, every time.Duration) error {
+	deadline := time.NewTimer(window)
+	defer deadline.Stop()
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		state, err := read()
+		switch {
+		case err != nil:
+			return fmt.Errorf("cannot be read back: %w", err)
+		case state == winipcfg.DadStatePreferred || state == winipcfg.DadStateDeprecated:
+			return nil
+		case state == winipcfg.DadStateDuplicate:
+			return errors.New("is a duplicate on the network (DAD state Duplicate): another host on the link holds it")
+		}
+		select {
+		case <-tick.C:
+		case <-deadline.C:
+			return fmt.Errorf("is still in DAD state %s after %s", dadStateName(state), window)
+		case <-ctx.Done():
+			return fmt.Errorf("duplicate address detection not awaited: %w", ctx.Err())
+		}
+	}
+}
+
+func dadStateName(s winipcfg.DadState) string {
+	switch s {
+	case winipcfg.DadStateTentative:
+		return "Tentative"
+	case winipcfg.DadStateInvalid:
+		return "Invalid"
+	}
+	return fmt.Sprintf("%d", s)
 }
 
 // legacyDeleteAddress corresponds to DeleteIPAddress.

@@ -5,11 +5,15 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 
 	"golang.org/x/sys/windows"
 	"golang.zx2c4.com/wireguard/windows/tunnel/winipcfg"
+
+	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/pwsh"
 )
 
 // These tests call the write procedures as kbharness does and read the
@@ -203,6 +207,46 @@ func TestLegacyNTEReadBackByWine(t *testing.T) {
 	}
 	if hasAddress(t, luid, p) {
 		t.Errorf("after DeleteIPAddress, Wine's GetUnicastIpAddressTable still has %s", p)
+	}
+}
+
+// TestAddIPAddressOfAnAddressAnotherHostHolds: Vista and later add an
+// address another host on the link already holds, in DAD state
+// Duplicate, and AddIPAddress answers NO_ERROR. The lab's gateway holds
+// 192.0.2.1. Wine's GetUnicastIpAddressTable reports every address as
+// Preferred, so the state is read where Windows also shows it:
+// Get-NetIPAddress's AddressState (the PowerShell stand-in).
+func TestAddIPAddressOfAnAddressAnotherHostHolds(t *testing.T) {
+	idx, luid := requireStandIn(t)
+	p := netip.MustParsePrefix("192.0.2.1/24")
+	var nte, inst uint32
+	if err := AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), idx, &nte, &inst); err != nil {
+		t.Fatalf("AddIPAddress of %s, which the gateway holds: %v, want NO_ERROR", p, err)
+	}
+	t.Cleanup(func() { _ = DeleteIPAddress(nte) })
+	if !hasAddress(t, luid, p) {
+		t.Errorf("after AddIPAddress, Wine's GetUnicastIpAddressTable lacks %s", p)
+	}
+	argv := pwsh.EncodedArgv(pwsh.GetNetIPAddressJSON(pwsh.BothStores))
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
+	if err != nil {
+		t.Fatalf("Get-NetIPAddress: %v", err)
+	}
+	addrs, err := pwsh.ParseAddressesJSON(string(out), netcfg.StoreActive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := "missing"
+	for _, a := range addrs {
+		if a.Prefix == p {
+			state = a.AddressState
+		}
+	}
+	if state != "Duplicate" {
+		t.Errorf("%s: AddressState %s, want Duplicate", p, state)
+	}
+	if err := DeleteIPAddress(nte); err != nil {
+		t.Fatalf("DeleteIPAddress: %v", err)
 	}
 }
 
