@@ -24,9 +24,10 @@
 # (netcfg/internal/iphlpapi); make a Wine prefix
 # (lib.sh) with the client copied over the four commands; build the lab
 # namespace from .ci/wine/lab/wine-namespace.yaml (`kbharness lab up`);
-# start the server in it; run the stand-ins' own end-to-end tests and the
-# DLL's contract tests under Wine (read-after-write through Wine's iphlpapi
-# and registry, documented error codes, not elevated); run the
+# start the server in it; run the stand-ins' own end-to-end tests, the
+# DLL's contract tests (read-after-write through Wine's iphlpapi and
+# registry, documented error codes, not elevated) and the Windows backend's
+# writes by every mechanism under Wine; run the
 # suite binary under Wine with -kb.lab-dir=.ci/wine/lab and Ginkgo's JSON
 # report at DIR/report.json; print Ginkgo's summary and one line per spec.
 # Everything made is removed on exit, also on failure or Ctrl-C. Prints
@@ -71,7 +72,7 @@ if [ -z "$out" ]; then
 fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -rf "$out/report.json" "$out/reports" "$out/suites.log" "$out/standin.log" "$out/standins.log" "$out/iphlpapi.log"
+rm -rf "$out/report.json" "$out/reports" "$out/suites.log" "$out/standin.log" "$out/standins.log" "$out/iphlpapi.log" "$out/winhost.log"
 
 if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
 	export PATH="$PATH:/usr/local/go/bin"
@@ -100,6 +101,7 @@ go build -o "$work/kbh-standin" ./cmd/kbh-standin
 GOOS=windows go build -ldflags="-s -w" -o "$work/kbh-standin.exe" ./cmd/kbh-standin
 GOOS=windows go test -c -o "$work/kbh-standin.test.exe" ./cmd/kbh-standin
 GOOS=windows go test -c -o "$work/iphlpapi.test.exe" ./netcfg/internal/iphlpapi
+GOOS=windows go test -c -o "$work/winhost.test.exe" ./netcfg/winhost
 mkdir -p out
 GOOS=windows go test -c -o out/kbharness-suites.exe ./suites
 # The stand-in DLL of the write procedures (Wine lacks them or answers
@@ -156,6 +158,23 @@ if grep -q -- '--- SKIP' "$out/iphlpapi.log"; then
 	exit 1
 fi
 grep -E '^(--- |ok|PASS|FAIL)' "$out/iphlpapi.log" | sed 's/^/suites.sh: iphlpapi DLL: /' >&2
+# The Windows backend's own writes by every mechanism (winhost: the rows
+# winipcfg's mechanism builds, AddIPAddress's NTE bookkeeping and DAD wait)
+# against the lab, read back by its snapshots.
+(cd netcfg/winhost && KBH_WINDOWS_MUTATE=1 ip netns exec "$ns" "$WINE" "$work/winhost.test.exe" \
+	-test.run TestWindowsMutationsByMechanism -test.v) >"$out/winhost.log" 2>&1 || {
+	cat "$out/winhost.log"
+	echo "$0: the Windows backend's mutation tests failed under Wine (above)" >&2
+	exit 1
+}
+for m in winipcfg iphlpapi-legacy; do
+	grep -q -- "--- PASS: TestWindowsMutationsByMechanism/$m " "$out/winhost.log" || {
+		cat "$out/winhost.log"
+		echo "$0: the Windows backend's writes by $m did not run and pass under Wine (above)" >&2
+		exit 1
+	}
+done
+grep -E '^ *--- ' "$out/winhost.log" | sed 's/^ */suites.sh: winhost writes: /' >&2
 phase standins
 
 flags=(-test.v -test.timeout=3h -ginkgo.no-color
