@@ -59,13 +59,32 @@ type RunnerFunc func(ctx context.Context, argv []string) (Output, error)
 
 func (f RunnerFunc) Run(ctx context.Context, argv []string) (Output, error) { return f(ctx, argv) }
 
-// Exec runs commands on this machine with os/exec.
+// Exec runs commands on this machine with os/exec. A start that fails
+// transiently (startFailedTransiently) is tried again, up to startAttempts
+// times: the command never ran, so running it again cannot apply it twice.
 var Exec Runner = RunnerFunc(func(ctx context.Context, argv []string) (Output, error) {
 	if len(argv) == 0 {
 		return Output{}, &CommandError{Err: errors.New("empty argv")}
 	}
-	return ExecCmd(exec.CommandContext(ctx, argv[0], argv[1:]...))
+	return retryStart(func() (Output, error) {
+		return ExecCmd(exec.CommandContext(ctx, argv[0], argv[1:]...))
+	}, startFailedTransiently)
 })
+
+// startAttempts bounds retryStart.
+const startAttempts = 3
+
+// retryStart runs run until it succeeds, fails otherwise than by a start
+// that transient reports, or has been tried startAttempts times.
+func retryStart(run func() (Output, error), transient func(error) bool) (Output, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := run()
+		var ce *CommandError
+		if attempt == startAttempts || !errors.As(err, &ce) || ce.Err == nil || !transient(ce.Err) {
+			return out, err
+		}
+	}
+}
 
 // ExecCmd runs a prepared command (its Stdout and Stderr must be unset) and
 // reports it the Runner way: a *CommandError when it cannot start or exits
