@@ -74,7 +74,13 @@
 //     refuses a second IPv4 route to a destination with the same metric,
 //     whatever its gateway), which host and broadcast routes exist, what
 //     happens to routes when an address goes (the subject of two of the KB
-//     articles!), DAD, lifetimes;
+//     articles!), lifetimes, DAD: IPv6 DAD is Linux's; for IPv4 only
+//     AddIPAddress probes the link (one ARP probe, answers awaited for
+//     ProbeWindow) and keeps the Duplicate state itself (Linux has none for
+//     IPv4); Wine's iphlpapi reports every address as Preferred regardless;
+//   - agent/iphlpapi, the stand-in DLL of the in-process writes, checks
+//     the rows as documented and stops there: Windows' own validation of a
+//     row (origins, lifetimes, SkipAsSource, Protocol) is not reproduced;
 //   - the persistent store is never applied at a boot, there is none; it
 //     is seeded once from the registry at the first command and kept by the
 //     server afterwards (a registry value written behind its back after that
