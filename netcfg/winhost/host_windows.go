@@ -226,7 +226,8 @@ func (h *windowsHost) DeleteAddress(ctx context.Context, m netcfg.Mechanism, a n
 
 // AddRoute adds a route by m: winipcfg (CreateIpForwardEntry2, active store
 // only) or a command mechanism (route -p add, netsh ... store=persistent,
-// New-NetRoute -PolicyStore for persistent routes).
+// New-NetRoute -PolicyStore for persistent routes); iphlpapi-legacy has no
+// route procedure (ErrUnsupported).
 func (h *windowsHost) AddRoute(ctx context.Context, m netcfg.Mechanism, r netcfg.RouteSpec) error {
 	if err := h.mechanism(m); err != nil {
 		return fmt.Errorf("adding route %s via %s: %w", r.Dst, r.Gateway, err)
@@ -235,6 +236,8 @@ func (h *windowsHost) AddRoute(ctx context.Context, m netcfg.Mechanism, r netcfg
 	switch m {
 	case netcfg.WinIPCfg:
 		err = winipcfgAddRoute(r)
+	case netcfg.IPHlpAPILegacy:
+		err = errLegacyRoutes()
 	default:
 		err = h.commands[m].AddRoute(ctx, r)
 	}
@@ -254,6 +257,8 @@ func (h *windowsHost) DeleteRoute(ctx context.Context, m netcfg.Mechanism, r net
 	switch m {
 	case netcfg.WinIPCfg:
 		err = winipcfgDeleteRoute(r)
+	case netcfg.IPHlpAPILegacy:
+		err = errLegacyRoutes()
 	default:
 		err = h.commands[m].DeleteRoute(ctx, r)
 	}

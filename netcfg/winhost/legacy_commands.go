@@ -87,10 +87,12 @@ func (c *LegacyPS) DeleteAddress(ctx context.Context, a netcfg.AddressSpec) erro
 	return nil
 }
 
-func (c *LegacyPS) AddRoute(context.Context, netcfg.RouteSpec) error {
-	return netcfg.Unsupported("routes by "+string(netcfg.IPHlpAPILegacy), "AddIPAddress adds addresses only")
-}
+func (c *LegacyPS) AddRoute(context.Context, netcfg.RouteSpec) error { return errLegacyRoutes() }
 
-func (c *LegacyPS) DeleteRoute(context.Context, netcfg.RouteSpec) error {
+func (c *LegacyPS) DeleteRoute(context.Context, netcfg.RouteSpec) error { return errLegacyRoutes() }
+
+// errLegacyRoutes is the answer of the iphlpapi-legacy mechanism, in
+// process or by P/Invoke, to a route change: it has none.
+func errLegacyRoutes() error {
 	return netcfg.Unsupported("routes by "+string(netcfg.IPHlpAPILegacy), "AddIPAddress adds addresses only")
 }
