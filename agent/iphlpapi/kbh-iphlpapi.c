@@ -222,46 +222,39 @@ VOID WINAPI InitializeUnicastIpAddressEntry(PMIB_UNICASTIPADDRESS_ROW Row)
 	Row->SkipAsSource = FALSE;
 }
 
-/* unicast decodes a row's address and interface into "ADDR" and IFINDEX;
- * with_len appends "/OnLinkPrefixLength", which must be legal. */
-static DWORD unicast(const MIB_UNICASTIPADDRESS_ROW *row, BOOL with_len, char *addr, size_t cap, NET_IFINDEX *idx)
+/* unicast forwards a unicast-address procedure: the row's address and
+ * interface as "ADDR" and IFINDEX; with_len appends "/OnLinkPrefixLength",
+ * which must be legal. */
+static DWORD unicast(const char *op, const MIB_UNICASTIPADDRESS_ROW *row, BOOL with_len)
 {
+	char addr[INET6_ADDRSTRLEN + 8], args[160], resp[4096];
 	unsigned maxbits;
-	if (row == NULL || !addr_text(&row->Address, addr, cap, &maxbits))
+	NET_IFINDEX idx;
+	if (!elevated())
+		return ERROR_ACCESS_DENIED;
+	if (row == NULL || !addr_text(&row->Address, addr, sizeof addr, &maxbits))
 		return ERROR_INVALID_PARAMETER;
 	if (with_len) {
 		if (row->OnLinkPrefixLength > maxbits)
 			return ERROR_INVALID_PARAMETER;
 		size_t n = strlen(addr);
-		snprintf(addr + n, cap - n, "/%u", row->OnLinkPrefixLength);
+		snprintf(addr + n, sizeof addr - n, "/%u", row->OnLinkPrefixLength);
 	}
-	return if_index(&row->InterfaceLuid, row->InterfaceIndex, idx);
+	DWORD ret = if_index(&row->InterfaceLuid, row->InterfaceIndex, &idx);
+	if (ret != NO_ERROR)
+		return ret;
+	snprintf(args, sizeof args, "[\"%s\",\"%s\",\"%lu\"]", op, addr, (unsigned long)idx);
+	return call(args, resp, sizeof resp);
 }
 
 DWORD WINAPI CreateUnicastIpAddressEntry(const MIB_UNICASTIPADDRESS_ROW *Row)
 {
-	char addr[INET6_ADDRSTRLEN + 8], args[160], resp[4096];
-	NET_IFINDEX idx;
-	if (!elevated())
-		return ERROR_ACCESS_DENIED;
-	DWORD ret = unicast(Row, TRUE, addr, sizeof addr, &idx);
-	if (ret != NO_ERROR)
-		return ret;
-	snprintf(args, sizeof args, "[\"CreateUnicastIpAddressEntry\",\"%s\",\"%lu\"]", addr, (unsigned long)idx);
-	return call(args, resp, sizeof resp);
+	return unicast("CreateUnicastIpAddressEntry", Row, TRUE);
 }
 
 DWORD WINAPI DeleteUnicastIpAddressEntry(const MIB_UNICASTIPADDRESS_ROW *Row)
 {
-	char addr[INET6_ADDRSTRLEN + 8], args[160], resp[4096];
-	NET_IFINDEX idx;
-	if (!elevated())
-		return ERROR_ACCESS_DENIED;
-	DWORD ret = unicast(Row, FALSE, addr, sizeof addr, &idx);
-	if (ret != NO_ERROR)
-		return ret;
-	snprintf(args, sizeof args, "[\"DeleteUnicastIpAddressEntry\",\"%s\",\"%lu\"]", addr, (unsigned long)idx);
-	return call(args, resp, sizeof resp);
+	return unicast("DeleteUnicastIpAddressEntry", Row, FALSE);
 }
 
 VOID WINAPI InitializeIpForwardEntry(PMIB_IPFORWARD_ROW2 Row)
@@ -278,45 +271,40 @@ VOID WINAPI InitializeIpForwardEntry(PMIB_IPFORWARD_ROW2 Row)
 	Row->Protocol = (NL_ROUTE_PROTOCOL)-1;
 }
 
-/* forward decodes a route row into "DST/LEN", "NEXTHOP" and IFINDEX. The
- * next hop is of the destination's family (its unspecified address for an
- * on-link route). */
-static DWORD forward(const MIB_IPFORWARD_ROW2 *row, char *dst, size_t dcap, char *hop, size_t hcap, NET_IFINDEX *idx)
+/* forward forwards a route procedure: the row as "DST/LEN", "NEXTHOP"
+ * (of the destination's family; its unspecified address for an on-link
+ * route) and IFINDEX; with_metric appends the metric (0 for the illegal
+ * value InitializeIpForwardEntry leaves: the stack's default). */
+static DWORD forward(const char *op, const MIB_IPFORWARD_ROW2 *row, BOOL with_metric)
 {
+	char dst[INET6_ADDRSTRLEN + 8], hop[INET6_ADDRSTRLEN], args[256], resp[4096];
 	unsigned maxbits, hopbits;
-	if (row == NULL || !addr_text(&row->DestinationPrefix.Prefix, dst, dcap, &maxbits) ||
+	NET_IFINDEX idx;
+	if (!elevated())
+		return ERROR_ACCESS_DENIED;
+	if (row == NULL || !addr_text(&row->DestinationPrefix.Prefix, dst, sizeof dst, &maxbits) ||
 	    row->DestinationPrefix.PrefixLength > maxbits ||
-	    !addr_text(&row->NextHop, hop, hcap, &hopbits) || hopbits != maxbits)
+	    !addr_text(&row->NextHop, hop, sizeof hop, &hopbits) || hopbits != maxbits)
 		return ERROR_INVALID_PARAMETER;
 	size_t n = strlen(dst);
-	snprintf(dst + n, dcap - n, "/%u", row->DestinationPrefix.PrefixLength);
-	return if_index(&row->InterfaceLuid, row->InterfaceIndex, idx);
+	snprintf(dst + n, sizeof dst - n, "/%u", row->DestinationPrefix.PrefixLength);
+	DWORD ret = if_index(&row->InterfaceLuid, row->InterfaceIndex, &idx);
+	if (ret != NO_ERROR)
+		return ret;
+	n = (size_t)snprintf(args, sizeof args, "[\"%s\",\"%s\",\"%s\",\"%lu\"", op, dst, hop, (unsigned long)idx);
+	if (with_metric)
+		n += (size_t)snprintf(args + n, sizeof args - n, ",\"%lu\"",
+				      (unsigned long)(row->Metric == 0xffffffffu ? 0 : row->Metric));
+	snprintf(args + n, sizeof args - n, "]");
+	return call(args, resp, sizeof resp);
 }
 
 DWORD WINAPI CreateIpForwardEntry2(const MIB_IPFORWARD_ROW2 *Row)
 {
-	char dst[INET6_ADDRSTRLEN + 8], hop[INET6_ADDRSTRLEN], args[256], resp[4096];
-	NET_IFINDEX idx;
-	if (!elevated())
-		return ERROR_ACCESS_DENIED;
-	DWORD ret = forward(Row, dst, sizeof dst, hop, sizeof hop, &idx);
-	if (ret != NO_ERROR)
-		return ret;
-	ULONG metric = Row->Metric == 0xffffffffu ? 0 : Row->Metric;
-	snprintf(args, sizeof args, "[\"CreateIpForwardEntry2\",\"%s\",\"%s\",\"%lu\",\"%lu\"]", dst, hop,
-		 (unsigned long)idx, (unsigned long)metric);
-	return call(args, resp, sizeof resp);
+	return forward("CreateIpForwardEntry2", Row, TRUE);
 }
 
 DWORD WINAPI DeleteIpForwardEntry2(const MIB_IPFORWARD_ROW2 *Row)
 {
-	char dst[INET6_ADDRSTRLEN + 8], hop[INET6_ADDRSTRLEN], args[256], resp[4096];
-	NET_IFINDEX idx;
-	if (!elevated())
-		return ERROR_ACCESS_DENIED;
-	DWORD ret = forward(Row, dst, sizeof dst, hop, sizeof hop, &idx);
-	if (ret != NO_ERROR)
-		return ret;
-	snprintf(args, sizeof args, "[\"DeleteIpForwardEntry2\",\"%s\",\"%s\",\"%lu\"]", dst, hop, (unsigned long)idx);
-	return call(args, resp, sizeof resp);
+	return forward("DeleteIpForwardEntry2", Row, FALSE);
 }

@@ -201,17 +201,23 @@ func (c *cmd) iphlpapi(args []string) {
 	c.exit = code
 }
 
-// interfaceArg is an IFINDEX argument: the link, or a Win32 error code.
-func (c *cmd) interfaceArg(v *view, arg string) (Link, int) {
-	idx, err := strconv.Atoi(arg)
+// linkArg reads the view and resolves an IFINDEX argument: the view and
+// the link, or a Win32 error code.
+func (c *cmd) linkArg(ifIndex string) (*view, Link, int) {
+	idx, err := strconv.Atoi(ifIndex)
 	if err != nil {
-		return Link{}, win32InvalidParameter
+		return nil, Link{}, win32InvalidParameter
+	}
+	v, err := c.view()
+	if err != nil {
+		c.internal(err)
+		return nil, Link{}, win32GenFailure
 	}
 	l, ok := v.linkByIndex(idx)
 	if !ok {
-		return Link{}, win32NotFound
+		return nil, Link{}, win32NotFound
 	}
-	return l, 0
+	return v, l, 0
 }
 
 // createUnicast is CreateUnicastIpAddressEntry: the address on the link
@@ -221,12 +227,7 @@ func (c *cmd) createUnicast(prefix, ifIndex string) int {
 	if err != nil {
 		return win32InvalidParameter
 	}
-	v, err := c.view()
-	if err != nil {
-		c.internal(err)
-		return win32GenFailure
-	}
-	l, code := c.interfaceArg(v, ifIndex)
+	_, l, code := c.linkArg(ifIndex)
 	if code != 0 {
 		return code
 	}
@@ -247,12 +248,7 @@ func (c *cmd) deleteUnicast(addr, ifIndex string) int {
 	if err != nil {
 		return win32InvalidParameter
 	}
-	v, err := c.view()
-	if err != nil {
-		c.internal(err)
-		return win32GenFailure
-	}
-	l, code := c.interfaceArg(v, ifIndex)
+	v, l, code := c.linkArg(ifIndex)
 	if code != 0 {
 		return code
 	}
@@ -289,12 +285,7 @@ func (c *cmd) createForward(dst, nextHop, ifIndex, metric string) int {
 	if !ok || err != nil || m < 0 {
 		return win32InvalidParameter
 	}
-	v, err := c.view()
-	if err != nil {
-		c.internal(err)
-		return win32GenFailure
-	}
-	l, code := c.interfaceArg(v, ifIndex)
+	_, l, code := c.linkArg(ifIndex)
 	if code != 0 {
 		return code
 	}
@@ -316,12 +307,7 @@ func (c *cmd) deleteForward(dst, nextHop, ifIndex string) int {
 	if !ok {
 		return win32InvalidParameter
 	}
-	v, err := c.view()
-	if err != nil {
-		c.internal(err)
-		return win32GenFailure
-	}
-	l, code := c.interfaceArg(v, ifIndex)
+	v, l, code := c.linkArg(ifIndex)
 	if code != 0 {
 		return code
 	}

@@ -17,16 +17,7 @@ import (
 
 func TestKernelErrorsAreSentinels(t *testing.T) {
 	n := newTestNS(t)
-	links, err := n.k.Links()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := 0
-	for _, l := range links {
-		if l.Name == "lan0" {
-			idx = l.Index
-		}
-	}
+	idx := n.index(t, "lan0")
 	r := Route{Dst: netip.MustParsePrefix("203.0.113.0/24"), Gateway: netip.MustParseAddr("192.0.2.1"), Index: idx, Metric: 7}
 	if err := n.k.AddRoute(r); err != nil {
 		t.Fatal(err)
@@ -92,16 +83,7 @@ func TestAddIPAddressOfAHeldAddress(t *testing.T) {
 	if out, err := exec.Command("ip", "-n", n.name, "addr", "add", "192.0.2.1/32", "dev", "lan0p").CombinedOutput(); err != nil {
 		t.Fatalf("ip addr add: %v: %s", err, out)
 	}
-	links, err := n.k.Links()
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := 0
-	for _, l := range links {
-		if l.Name == "lan0" {
-			idx = l.Index
-		}
-	}
+	idx := n.index(t, "lan0")
 	for _, tc := range []struct {
 		addr string
 		held bool
@@ -132,4 +114,20 @@ func TestAddIPAddressOfAHeldAddress(t *testing.T) {
 	if state["192.0.2.1/24"] != "Duplicate" || state["192.0.2.77/24"] != "Preferred" {
 		t.Errorf("Get-NetIPAddress AddressState: %v; want 192.0.2.1/24 Duplicate, 192.0.2.77/24 Preferred", state)
 	}
+}
+
+// index is the ifindex of the namespace's link name.
+func (n *testNS) index(t *testing.T, name string) int {
+	t.Helper()
+	links, err := n.k.Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if l.Name == name {
+			return l.Index
+		}
+	}
+	t.Fatalf("no link %s", name)
+	return 0
 }
