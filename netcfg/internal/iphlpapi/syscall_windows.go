@@ -59,12 +59,13 @@ var (
 	modiphlpapi                         = windows.NewLazySystemDLL("iphlpapi.dll")
 )
 
-// call calls a procedure that returns a Win32 error code (NETIO_STATUS).
-func call(p *windows.LazyProc, args ...uintptr) error {
-	if err := p.Find(); err != nil {
-		return err
-	}
-	if r0, _, _ := syscall.SyscallN(p.Addr(), args...); r0 != 0 {
+// Each wrapper finds its procedure first and converts its pointers to
+// uintptr inside the syscall.SyscallN call expression itself: only there
+// does Go keep the pointed-to memory alive and in place for the call.
+
+// errno turns a returned Win32 error code (NETIO_STATUS) into an error.
+func errno(r0 uintptr) error {
+	if r0 != 0 {
 		return syscall.Errno(r0)
 	}
 	return nil
@@ -77,14 +78,23 @@ func call(p *windows.LazyProc, args ...uintptr) error {
 // fails with ERROR_INVALID_HANDLE.
 // https://learn.microsoft.com/en-us/windows/win32/api/iphlpapi/nf-iphlpapi-addipaddress
 func AddIPAddress(address uint32, mask uint32, ifIndex uint32, nteContext *uint32, nteInstance *uint32) error {
-	return call(procAddIPAddress, uintptr(address), uintptr(mask), uintptr(ifIndex), uintptr(unsafe.Pointer(nteContext)), uintptr(unsafe.Pointer(nteInstance)))
+	if err := procAddIPAddress.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procAddIPAddress.Addr(), uintptr(address), uintptr(mask), uintptr(ifIndex), uintptr(unsafe.Pointer(nteContext)), uintptr(unsafe.Pointer(nteInstance)))
+	return errno(r0)
 }
 
 // DeleteIPAddress corresponds to DeleteIPAddress: it removes the address
-// that AddIPAddress added under nteContext.
+// that AddIPAddress added under nteContext. Not elevated, it fails with
+// ERROR_ACCESS_DENIED.
 // https://learn.microsoft.com/en-us/windows/win32/api/iphlpapi/nf-iphlpapi-deleteipaddress
 func DeleteIPAddress(nteContext uint32) error {
-	return call(procDeleteIPAddress, uintptr(nteContext))
+	if err := procDeleteIPAddress.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procDeleteIPAddress.Addr(), uintptr(nteContext))
+	return errno(r0)
 }
 
 // InitializeUnicastIpAddressEntry fills row with the defaults
@@ -101,13 +111,21 @@ func InitializeUnicastIpAddressEntry(row *winipcfg.MibUnicastIPAddressRow) error
 // CreateUnicastIpAddressEntry adds the row's address (active store).
 // https://learn.microsoft.com/en-us/windows/win32/api/netioapi/nf-netioapi-createunicastipaddressentry
 func CreateUnicastIpAddressEntry(row *winipcfg.MibUnicastIPAddressRow) error {
-	return call(procCreateUnicastIpAddressEntry, uintptr(unsafe.Pointer(row)))
+	if err := procCreateUnicastIpAddressEntry.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procCreateUnicastIpAddressEntry.Addr(), uintptr(unsafe.Pointer(row)))
+	return errno(r0)
 }
 
 // DeleteUnicastIpAddressEntry removes the row's address from its interface.
 // https://learn.microsoft.com/en-us/windows/win32/api/netioapi/nf-netioapi-deleteunicastipaddressentry
 func DeleteUnicastIpAddressEntry(row *winipcfg.MibUnicastIPAddressRow) error {
-	return call(procDeleteUnicastIpAddressEntry, uintptr(unsafe.Pointer(row)))
+	if err := procDeleteUnicastIpAddressEntry.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procDeleteUnicastIpAddressEntry.Addr(), uintptr(unsafe.Pointer(row)))
+	return errno(r0)
 }
 
 // InitializeIpForwardEntry fills row with the defaults CreateIpForwardEntry2
@@ -124,14 +142,22 @@ func InitializeIpForwardEntry(row *winipcfg.MibIPforwardRow2) error {
 // CreateIpForwardEntry2 adds the row's route (active store).
 // https://learn.microsoft.com/en-us/windows/win32/api/netioapi/nf-netioapi-createipforwardentry2
 func CreateIpForwardEntry2(row *winipcfg.MibIPforwardRow2) error {
-	return call(procCreateIpForwardEntry2, uintptr(unsafe.Pointer(row)))
+	if err := procCreateIpForwardEntry2.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procCreateIpForwardEntry2.Addr(), uintptr(unsafe.Pointer(row)))
+	return errno(r0)
 }
 
 // DeleteIpForwardEntry2 deletes the route the row names (interface,
 // destination prefix, next hop).
 // https://learn.microsoft.com/en-us/windows/win32/api/netioapi/nf-netioapi-deleteipforwardentry2
 func DeleteIpForwardEntry2(row *winipcfg.MibIPforwardRow2) error {
-	return call(procDeleteIpForwardEntry2, uintptr(unsafe.Pointer(row)))
+	if err := procDeleteIpForwardEntry2.Find(); err != nil {
+		return err
+	}
+	r0, _, _ := syscall.SyscallN(procDeleteIpForwardEntry2.Addr(), uintptr(unsafe.Pointer(row)))
+	return errno(r0)
 }
 
 // FindProc reports whether the DLL a procedure is loaded from exports it
