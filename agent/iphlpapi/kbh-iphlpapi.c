@@ -13,10 +13,10 @@
  * Exports: AddIPAddress, DeleteIPAddress; InitializeUnicastIpAddressEntry,
  * CreateUnicastIpAddressEntry, DeleteUnicastIpAddressEntry;
  * InitializeIpForwardEntry, CreateIpForwardEntry2, DeleteIpForwardEntry2.
- * Not elevated (the calling thread's token, else the process's), the legacy
- * procedures answer ERROR_INVALID_HANDLE and the Vista+ ones
- * ERROR_ACCESS_DENIED, as documented. An interface named by LUID is turned
- * into its index by Wine's ConvertInterfaceLuidToIndex.
+ * Not elevated (the calling thread's token, else the process's), each
+ * answers as its page documents: AddIPAddress ERROR_INVALID_HANDLE, the
+ * others ERROR_ACCESS_DENIED. An interface named by LUID is turned into its
+ * index by Wine's ConvertInterfaceLuidToIndex.
  *
  * Wire: one JSON request, one JSON response per TCP connection
  * (internal/standin/wire): {"command":"iphlpapi","args":[...]} answered by
@@ -110,7 +110,13 @@ static DWORD call(const char *args_json, char *resp, int cap)
 		goto out;
 	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto out;
-	int len = snprintf(req, sizeof req, "{\"command\":\"iphlpapi\",\"args\":%s,\"registry\":[]}\n", args_json);
+	/* registryErr: the DLL reads no PersistentRoutes values, so the server
+	 * neither seeds its persistent store from nor reconciles it with this
+	 * request. */
+	int len = snprintf(req, sizeof req,
+			   "{\"command\":\"iphlpapi\",\"args\":%s,\"registry\":[],"
+			   "\"registryErr\":\"the stand-in DLL reads no registry\"}\n",
+			   args_json);
 	if (len <= 0 || len >= (int)sizeof req || send(s, req, len, 0) != len)
 		goto out;
 	int got = 0, r;
@@ -206,7 +212,7 @@ DWORD WINAPI DeleteIPAddress(ULONG NTEContext)
 {
 	char args[64], resp[4096];
 	if (!elevated())
-		return ERROR_INVALID_HANDLE;
+		return ERROR_ACCESS_DENIED;
 	snprintf(args, sizeof args, "[\"DeleteIPAddress\",\"%lu\"]", (unsigned long)NTEContext);
 	return call(args, resp, sizeof resp);
 }
@@ -291,11 +297,12 @@ static DWORD forward(const char *op, const MIB_IPFORWARD_ROW2 *row, BOOL with_me
 	DWORD ret = if_index(&row->InterfaceLuid, row->InterfaceIndex, &idx);
 	if (ret != NO_ERROR)
 		return ret;
-	n = (size_t)snprintf(args, sizeof args, "[\"%s\",\"%s\",\"%s\",\"%lu\"", op, dst, hop, (unsigned long)idx);
-	if (with_metric)
-		n += (size_t)snprintf(args + n, sizeof args - n, ",\"%lu\"",
-				      (unsigned long)(row->Metric == 0xffffffffu ? 0 : row->Metric));
-	snprintf(args + n, sizeof args - n, "]");
+	unsigned long metric = row->Metric == 0xffffffffu ? 0 : row->Metric;
+	int len = with_metric
+		? snprintf(args, sizeof args, "[\"%s\",\"%s\",\"%s\",\"%lu\",\"%lu\"]", op, dst, hop, (unsigned long)idx, metric)
+		: snprintf(args, sizeof args, "[\"%s\",\"%s\",\"%s\",\"%lu\"]", op, dst, hop, (unsigned long)idx);
+	if (len <= 0 || len >= (int)sizeof args)
+		return ERROR_INVALID_PARAMETER;
 	return call(args, resp, sizeof resp);
 }
 

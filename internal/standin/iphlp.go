@@ -54,19 +54,28 @@ func (c *cmd) win32Exception(method string, nargs int, msg string) {
 	c.exit = 1
 }
 
-// Win32 errors of the IP Helper write procedures.
+// Win32 errors of the IP Helper write procedures, as each procedure's page
+// documents them: AddIPAddress answers ERROR_DEV_NOT_EXIST for an unknown
+// interface, ERROR_DUP_DOMAINNAME for an address that exists and
+// ERROR_GEN_FAILURE for a broadcast address; DeleteIPAddress
+// ERROR_INVALID_PARAMETER for an unknown NTE context; the Vista+ procedures
+// ERROR_NOT_FOUND and ERROR_OBJECT_ALREADY_EXISTS.
 const (
+	win32GenFailure       = 31   // ERROR_GEN_FAILURE
+	win32DevNotExist      = 55   // ERROR_DEV_NOT_EXIST
 	win32InvalidParameter = 87   // ERROR_INVALID_PARAMETER
-	win32GenFailure       = 31   // ERROR_GEN_FAILURE: DeleteIPAddress of an unknown NTE context
-	win32NotFound         = 1168 // ERROR_NOT_FOUND: no such interface, address or route
+	win32NotFound         = 1168 // ERROR_NOT_FOUND
+	win32DupDomainName    = 1221 // ERROR_DUP_DOMAINNAME
 	win32ObjectExists     = 5010 // ERROR_OBJECT_ALREADY_EXISTS
 )
 
-// win32Messages are Win32Exception's messages for those codes.
+// win32Messages are Win32Exception's messages (FormatMessage's texts) for
+// the codes AddIPAddress and DeleteIPAddress return.
 var win32Messages = map[int]string{
-	win32InvalidParameter: "The parameter is incorrect",
 	win32GenFailure:       "A device attached to the system is not functioning",
-	win32ObjectExists:     "The object already exists",
+	win32DupDomainName:    "The workgroup or domain name is already in use by another computer on the network",
+	win32DevNotExist:      "The specified network resource or device is no longer available",
+	win32InvalidParameter: "The parameter is incorrect",
 }
 
 // addNTE is AddIPAddress(address, mask, ifIndex): the NTE context and
@@ -81,13 +90,22 @@ func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint3
 	}
 	mb := m.As4()
 	ones, bits := net.IPMask(mb[:]).Size()
+	if bits == 0 {
+		return 0, 0, win32InvalidParameter // not a contiguous mask
+	}
 	v, err := c.view()
 	if err != nil {
 		c.internal(err)
-		return 0, 0, win32InvalidParameter
+		return 0, 0, win32GenFailure
 	}
-	if _, ok := v.linkByIndex(ifIndex); !ok || bits == 0 {
-		return 0, 0, win32InvalidParameter
+	l, ok := v.linkByIndex(ifIndex)
+	switch p := netip.PrefixFrom(a, ones); {
+	case !ok:
+		return 0, 0, win32DevNotExist
+	case a.IsLoopback() != l.Loopback:
+		return 0, 0, win32InvalidParameter // "a loopback address on a non-loopback interface"
+	case a == netip.IPv4Unspecified() || a == broadcast(p):
+		return 0, 0, win32GenFailure // "an IPv4 address normally considered to be a broadcast address"
 	}
 	// Vista+: an address another host holds is added all the same, in DAD
 	// state Duplicate, and AddIPAddress answers NO_ERROR.
@@ -99,21 +117,35 @@ func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint3
 	addr := Addr{Prefix: netip.PrefixFrom(a, ones), Index: ifIndex, Duplicate: held}
 	if err := c.addAddress(addr); err != nil {
 		if errors.Is(err, ErrExists) {
-			return 0, 0, win32ObjectExists
+			return 0, 0, win32DupDomainName
 		}
 		c.internal(err)
-		return 0, 0, win32InvalidParameter
+		return 0, 0, win32GenFailure
 	}
 	c.s.nextNTE++
 	c.s.ntes[c.s.nextNTE] = addr
 	return c.s.nextNTE, c.s.nextNTE + 1000, 0
 }
 
+// broadcast is the subnet broadcast address of an IPv4 prefix shorter
+// than /31 (which have none), else the limited broadcast 255.255.255.255.
+func broadcast(p netip.Prefix) netip.Addr {
+	if p.Bits() >= 31 {
+		return netip.AddrFrom4([4]byte{255, 255, 255, 255})
+	}
+	b := p.Masked().Addr().As4()
+	host := ^uint32(0) >> p.Bits()
+	for i := range b {
+		b[i] |= byte(host >> (24 - 8*i))
+	}
+	return netip.AddrFrom4(b)
+}
+
 // deleteNTE is DeleteIPAddress(context): 0 or a Win32 error code.
 func (c *cmd) deleteNTE(context uint32) int {
 	addr, ok := c.s.ntes[context]
 	if !ok {
-		return win32GenFailure
+		return win32InvalidParameter // no such NTE context
 	}
 	if err := c.deleteAddress(addr); err != nil {
 		return win32GenFailure

@@ -31,10 +31,10 @@ func TestLegacyIPHelper(t *testing.T) {
 	if len(c.registry) != 0 {
 		t.Errorf("AddIPAddress wrote the persistent store: %q", c.registry)
 	}
-	if r := c.run(add...); r.exit != 1 || !strings.Contains(r.stderr, `Exception calling "Add" with "3" argument(s): "The object already exists"`) {
+	if r := c.run(add...); r.exit != 1 || !strings.Contains(r.stderr, `Exception calling "Add" with "3" argument(s): "The workgroup or domain name is already in use by another computer on the network"`) {
 		t.Errorf("adding it twice: exit %d, stderr %q", r.exit, r.stderr)
 	}
-	if r := c.run(must(pwsh.LegacyAddArgv(netip.MustParsePrefix("192.0.2.22/24"), 99))...); r.exit != 1 || !strings.Contains(r.stderr, "The parameter is incorrect") {
+	if r := c.run(must(pwsh.LegacyAddArgv(netip.MustParsePrefix("192.0.2.22/24"), 99))...); r.exit != 1 || !strings.Contains(r.stderr, "The specified network resource or device is no longer available") {
 		t.Errorf("adding to interface 99: exit %d, stderr %q", r.exit, r.stderr)
 	}
 	c.ok(pwsh.LegacyDeleteArgv(nte)...)
@@ -125,10 +125,13 @@ func TestIPHlpAPIWire(t *testing.T) {
 		argv []string
 		want int
 	}{
-		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.21", "255.255.255.0", "2"}, 5010}, // ERROR_OBJECT_ALREADY_EXISTS
-		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.22", "255.255.255.0", "99"}, 87},  // ERROR_INVALID_PARAMETER
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.21", "255.255.255.0", "2"}, 1221}, // ERROR_DUP_DOMAINNAME: the address exists
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.22", "255.255.255.0", "99"}, 55},  // ERROR_DEV_NOT_EXIST: no interface 99
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.22", "255.0.255.0", "2"}, 87},     // ERROR_INVALID_PARAMETER: not a mask
+		{[]string{"iphlpapi", "AddIPAddress", "127.0.0.9", "255.0.0.0", "2"}, 87},        // a loopback address on a non-loopback interface
+		{[]string{"iphlpapi", "AddIPAddress", "192.0.2.255", "255.255.255.0", "2"}, 31},  // ERROR_GEN_FAILURE: the subnet broadcast
 		{[]string{"iphlpapi", "DeleteIPAddress", fmt.Sprint(nte)}, 0},
-		{[]string{"iphlpapi", "DeleteIPAddress", fmt.Sprint(nte)}, 31}, // ERROR_GEN_FAILURE: no such NTE context
+		{[]string{"iphlpapi", "DeleteIPAddress", fmt.Sprint(nte)}, 87}, // ERROR_INVALID_PARAMETER: no such NTE context
 	} {
 		if r := c.run(tc.argv...); r.exit != tc.want {
 			t.Errorf("%q: exit %d, want %d", tc.argv, r.exit, tc.want)

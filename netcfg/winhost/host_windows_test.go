@@ -314,17 +314,25 @@ func TestRequireProcsNamesTheMissingProcedure(t *testing.T) {
 }
 
 func TestLegacyErrorMeanings(t *testing.T) {
-	if err := legacyError(windows.ERROR_NOT_SUPPORTED); !errors.Is(err, netcfg.ErrUnsupported) {
-		t.Errorf("ERROR_NOT_SUPPORTED: got %v, want ErrUnsupported", err)
-	}
-	if err := legacyError(windows.ERROR_INVALID_HANDLE); !errors.Is(err, windows.ERROR_INVALID_HANDLE) || !strings.Contains(err.Error(), "not elevated") {
-		t.Errorf("ERROR_INVALID_HANDLE: got %v, want it kept and explained", err)
-	}
-	if err := legacyError(windows.ERROR_OBJECT_ALREADY_EXISTS); !errors.Is(err, netcfg.ErrExists) {
-		t.Errorf("ERROR_OBJECT_ALREADY_EXISTS: got %v, want ErrExists", err)
-	}
-	if err := errnoSentinel(windows.ERROR_NOT_FOUND); !errors.Is(err, netcfg.ErrNotFound) || !errors.Is(err, windows.ERROR_NOT_FOUND) {
-		t.Errorf("ERROR_NOT_FOUND: got %v, want ErrNotFound wrapping the errno", err)
+	for _, tc := range []struct {
+		name    string
+		err     error
+		want    error  // a sentinel the result matches
+		explain string // text the result carries
+	}{
+		{"AddIPAddress ERROR_NOT_SUPPORTED", addIPAddressError(windows.ERROR_NOT_SUPPORTED), netcfg.ErrUnsupported, "stub"},
+		{"AddIPAddress ERROR_INVALID_HANDLE", addIPAddressError(windows.ERROR_INVALID_HANDLE), windows.ERROR_INVALID_HANDLE, "not elevated"},
+		{"AddIPAddress ERROR_DUP_DOMAINNAME", addIPAddressError(windows.ERROR_DUP_DOMAINNAME), netcfg.ErrExists, "the address exists"},
+		{"AddIPAddress ERROR_OBJECT_ALREADY_EXISTS", addIPAddressError(windows.ERROR_OBJECT_ALREADY_EXISTS), netcfg.ErrExists, ""},
+		{"AddIPAddress ERROR_DEV_NOT_EXIST", addIPAddressError(windows.ERROR_DEV_NOT_EXIST), netcfg.ErrNotFound, "no such interface"},
+		{"DeleteIPAddress ERROR_ACCESS_DENIED", deleteIPAddressError(windows.ERROR_ACCESS_DENIED), windows.ERROR_ACCESS_DENIED, "not elevated"},
+		{"DeleteIPAddress ERROR_INVALID_PARAMETER", deleteIPAddressError(windows.ERROR_INVALID_PARAMETER), netcfg.ErrNotFound, "no address with that NTE context"},
+		{"DeleteIPAddress ERROR_GEN_FAILURE", deleteIPAddressError(windows.ERROR_GEN_FAILURE), netcfg.ErrNotFound, "no address with that NTE context"},
+		{"ERROR_NOT_FOUND", errnoSentinel(windows.ERROR_NOT_FOUND), netcfg.ErrNotFound, ""},
+	} {
+		if !errors.Is(tc.err, tc.want) || !strings.Contains(tc.err.Error(), tc.explain) {
+			t.Errorf("%s: got %v, want %v explained by %q", tc.name, tc.err, tc.want, tc.explain)
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func (h *windowsHost) legacyAddAddress(ctx context.Context, a netcfg.AddressSpec
 	var nte, instance uint32
 	err = iphlpapi.AddIPAddress(iphlpapi.IPv4ToIPAddr(a.Prefix.Addr()), iphlpapi.MaskToIPAddr(a.Prefix.Bits()), idx, &nte, &instance)
 	if err != nil {
-		return fmt.Errorf("AddIPAddress: %w", legacyError(err))
+		return fmt.Errorf("AddIPAddress: %w", addIPAddressError(err))
 	}
 	h.mu.Lock()
 	h.ntes[nteKey{idx, a.Prefix.Addr()}] = nte
@@ -139,7 +139,7 @@ func (h *windowsHost) legacyDeleteAddress(a netcfg.AddressSpec) error {
 		}
 	}
 	if err := iphlpapi.DeleteIPAddress(nte); err != nil {
-		return fmt.Errorf("DeleteIPAddress(NTE context %d): %w", nte, legacyError(err))
+		return fmt.Errorf("DeleteIPAddress(NTE context %d): %w", nte, deleteIPAddressError(err))
 	}
 	h.mu.Lock()
 	delete(h.ntes, key)
@@ -155,7 +155,7 @@ func (h *windowsHost) legacyCleanup() error {
 	var errs []error
 	for k, nte := range h.ntes {
 		err := iphlpapi.DeleteIPAddress(nte)
-		if err != nil && !errors.Is(legacyError(err), netcfg.ErrNotFound) {
+		if err != nil && !errors.Is(deleteIPAddressError(err), netcfg.ErrNotFound) {
 			errs = append(errs, fmt.Errorf("deleting address %s (interface %d, NTE context %d): DeleteIPAddress: %w", k.addr, k.ifIndex, nte, err))
 			continue
 		}
@@ -164,17 +164,42 @@ func (h *windowsHost) legacyCleanup() error {
 	return errors.Join(errs...)
 }
 
-// legacyError adds meaning to the codes AddIPAddress and DeleteIPAddress
-// return: ERROR_INVALID_HANDLE is how they refuse a process that is not
-// elevated; ERROR_NOT_SUPPORTED marks a stub (Wine).
-func legacyError(err error) error {
+// addIPAddressError adds meaning to the codes AddIPAddress returns
+// (its page): ERROR_INVALID_HANDLE refuses a process that is not elevated,
+// ERROR_DUP_DOMAINNAME an address that exists (ERROR_OBJECT_ALREADY_EXISTS
+// is taken as well), ERROR_DEV_NOT_EXIST an unknown interface;
+// ERROR_NOT_SUPPORTED marks a stub (Wine).
+func addIPAddressError(err error) error {
 	switch {
 	case errors.Is(err, windows.ERROR_INVALID_HANDLE):
 		return fmt.Errorf("%w (the process is probably not elevated: AddIPAddress needs administrator rights)", err)
-	case errors.Is(err, windows.ERROR_NOT_SUPPORTED):
-		return netcfg.Unsupported("iphlpapi-legacy", "iphlpapi.dll answers ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
-	case errors.Is(err, windows.ERROR_GEN_FAILURE):
+	case errors.Is(err, windows.ERROR_DUP_DOMAINNAME):
+		return fmt.Errorf("%w: %w (the address exists)", netcfg.ErrExists, err)
+	case errors.Is(err, windows.ERROR_DEV_NOT_EXIST):
+		return fmt.Errorf("%w: %w (no such interface)", netcfg.ErrNotFound, err)
+	}
+	return legacyError(err)
+}
+
+// deleteIPAddressError adds meaning to the codes DeleteIPAddress returns
+// (its page): ERROR_ACCESS_DENIED refuses a process that is not elevated,
+// ERROR_INVALID_PARAMETER an NTE context that names no address
+// (ERROR_GEN_FAILURE is taken as well).
+func deleteIPAddressError(err error) error {
+	switch {
+	case errors.Is(err, windows.ERROR_ACCESS_DENIED):
+		return fmt.Errorf("%w (the process is probably not elevated: DeleteIPAddress needs administrator rights)", err)
+	case errors.Is(err, windows.ERROR_INVALID_PARAMETER), errors.Is(err, windows.ERROR_GEN_FAILURE):
 		return fmt.Errorf("%w: %w (no address with that NTE context)", netcfg.ErrNotFound, err)
+	}
+	return legacyError(err)
+}
+
+// legacyError is what both procedures may answer: ERROR_NOT_SUPPORTED from
+// a stub implementation (Wine), and the usual codes.
+func legacyError(err error) error {
+	if errors.Is(err, windows.ERROR_NOT_SUPPORTED) {
+		return netcfg.Unsupported("iphlpapi-legacy", "iphlpapi.dll answers ERROR_NOT_SUPPORTED (a stub implementation, as in Wine)")
 	}
 	return errnoSentinel(err)
 }

@@ -201,13 +201,16 @@ func TestLegacyNTEReadBackByWine(t *testing.T) {
 	if !hasAddress(t, luid, p) {
 		t.Errorf("after AddIPAddress, Wine's GetUnicastIpAddressTable lacks %s", p)
 	}
-	wantErrno(t, "AddIPAddress twice", AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), idx, &nte, &inst), windows.ERROR_OBJECT_ALREADY_EXISTS)
+	wantErrno(t, "AddIPAddress twice", AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), idx, &nte, &inst), windows.ERROR_DUP_DOMAINNAME)
+	wantErrno(t, "AddIPAddress on interface 9999", AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), 9999, &nte, &inst), windows.ERROR_DEV_NOT_EXIST)
+	wantErrno(t, "AddIPAddress without an NTE context", AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), idx, nil, &inst), windows.ERROR_INVALID_PARAMETER)
 	if err := DeleteIPAddress(nte); err != nil {
 		t.Fatalf("DeleteIPAddress(%d): %v", nte, err)
 	}
 	if hasAddress(t, luid, p) {
 		t.Errorf("after DeleteIPAddress, Wine's GetUnicastIpAddressTable still has %s", p)
 	}
+	wantErrno(t, "DeleteIPAddress of a stale NTE context", DeleteIPAddress(nte), windows.ERROR_INVALID_PARAMETER)
 }
 
 // TestAddIPAddressOfAnAddressAnotherHostHolds: Vista and later add an
@@ -251,9 +254,9 @@ func TestAddIPAddressOfAnAddressAnotherHostHolds(t *testing.T) {
 }
 
 // TestNotElevated: on a thread impersonating the process's linked
-// (filtered, not elevated) token, the legacy procedures answer
-// ERROR_INVALID_HANDLE and the Vista+ ones ERROR_ACCESS_DENIED, and
-// nothing changes.
+// (filtered, not elevated) token, AddIPAddress answers
+// ERROR_INVALID_HANDLE and the others ERROR_ACCESS_DENIED, as their pages
+// document, and nothing changes.
 func TestNotElevated(t *testing.T) {
 	idx, luid := requireStandIn(t)
 	tok := windows.GetCurrentProcessToken()
@@ -282,7 +285,7 @@ func TestNotElevated(t *testing.T) {
 	p := netip.MustParsePrefix("192.0.2.204/24")
 	var nte, inst uint32
 	wantErrno(t, "AddIPAddress", AddIPAddress(IPv4ToIPAddr(p.Addr()), MaskToIPAddr(p.Bits()), idx, &nte, &inst), windows.ERROR_INVALID_HANDLE)
-	wantErrno(t, "DeleteIPAddress", DeleteIPAddress(1), windows.ERROR_INVALID_HANDLE)
+	wantErrno(t, "DeleteIPAddress", DeleteIPAddress(1), windows.ERROR_ACCESS_DENIED)
 	wantErrno(t, "CreateUnicastIpAddressEntry", CreateUnicastIpAddressEntry(unicastRow(luid, p)), windows.ERROR_ACCESS_DENIED)
 	wantErrno(t, "DeleteUnicastIpAddressEntry", DeleteUnicastIpAddressEntry(unicastRow(luid, p)), windows.ERROR_ACCESS_DENIED)
 	route := forwardRow(luid, netip.MustParsePrefix("203.0.113.0/25"), netip.MustParseAddr("192.0.2.1"))
