@@ -1,7 +1,9 @@
 package standin
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"time"
@@ -11,7 +13,9 @@ import (
 
 // Held probes link idx for another host holding IPv4 address a: one ARP
 // probe (RFC 5227: sender address 0.0.0.0, which Linux answers for its own
-// addresses), answers read for ProbeWindow.
+// addresses), then ProbeWindow of listening. Any ARP packet from another
+// MAC whose sender address is a (a reply, or that host's own use of it)
+// is a conflict. A link that is down holds nothing.
 func (k *linuxKernel) Held(idx int, a netip.Addr) (bool, error) {
 	l, err := k.link(idx)
 	if err != nil {
@@ -22,16 +26,19 @@ func (k *linuxKernel) Held(idx int, a netip.Addr) (bool, error) {
 		return false, nil // no ARP on this link or for this family
 	}
 	proto := htons(unix.ETH_P_ARP)
-	var fd int
+	fd := -1
 	// The socket belongs to the namespace of the thread that opens it.
-	if err := k.inNS(func() error {
+	err = k.inNS(func() error {
 		var err error
 		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, int(proto))
 		return err
-	}); err != nil {
+	})
+	if fd >= 0 {
+		defer unix.Close(fd)
+	}
+	if err != nil {
 		return false, fmt.Errorf("ARP probe for %s: opening a packet socket: %w", a, err)
 	}
-	defer unix.Close(fd)
 	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: proto, Ifindex: idx}); err != nil {
 		return false, fmt.Errorf("ARP probe for %s: binding to interface %d: %w", a, idx, err)
 	}
@@ -44,7 +51,10 @@ func (k *linuxKernel) Held(idx int, a netip.Addr) (bool, error) {
 	copy(probe[8:14], mac)                   // sender MAC; sender IP 0.0.0.0
 	copy(probe[24:28], tpa[:])               // target IP
 	bcast := &unix.SockaddrLinklayer{Protocol: proto, Ifindex: idx, Halen: 6, Addr: [8]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}
-	if err := unix.Sendto(fd, probe, 0, bcast); err != nil {
+	switch err := unix.Sendto(fd, probe, 0, bcast); {
+	case errors.Is(err, unix.ENETDOWN), errors.Is(err, unix.ENXIO):
+		return false, nil
+	case err != nil:
 		return false, fmt.Errorf("ARP probe for %s on interface %d: %w", a, idx, err)
 	}
 	deadline := time.Now().Add(ProbeWindow)
@@ -60,20 +70,24 @@ func (k *linuxKernel) Held(idx int, a netip.Addr) (bool, error) {
 		}
 		n, _, err := unix.Recvfrom(fd, buf, 0)
 		switch {
-		case err == unix.EAGAIN || err == unix.EINTR:
+		case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR):
 			continue
 		case err != nil:
 			return false, fmt.Errorf("ARP probe for %s: reading answers: %w", a, err)
 		}
-		// An answer: a reply whose sender IP is a.
-		if n >= 28 && binary.BigEndian.Uint16(buf[6:]) == 2 && [4]byte(buf[14:18]) == tpa {
+		if n >= 28 && !bytes.Equal(buf[8:14], mac) && [4]byte(buf[14:18]) == tpa {
 			return true, nil
 		}
 	}
 }
 
-// ProbeWindow is how long Held waits for an answer: a lab's peers are
-// veth neighbours and answer in microseconds.
+// ProbeWindow is how long Held listens: a lab's peers are veth neighbours
+// and answer in microseconds.
 const ProbeWindow = 100 * time.Millisecond
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
+// htons is the network-order (big-endian) form of v as the host stores it.
+func htons(v uint16) uint16 {
+	var b [2]byte
+	binary.BigEndian.PutUint16(b[:], v)
+	return binary.NativeEndian.Uint16(b[:])
+}

@@ -75,9 +75,11 @@
 //     whatever its gateway), which host and broadcast routes exist, what
 //     happens to routes when an address goes (the subject of two of the KB
 //     articles!), lifetimes, DAD: IPv6 DAD is Linux's; for IPv4 only
-//     AddIPAddress probes the link (one ARP probe, answers awaited for
-//     ProbeWindow) and keeps the Duplicate state itself (Linux has none for
-//     IPv4); Wine's iphlpapi reports every address as Preferred regardless;
+//     AddIPAddress probes the link (one ARP probe, ProbeWindow of
+//     listening) and keeps the Duplicate state itself (Linux has none for
+//     IPv4) while the address sits in the kernel, usable, where Windows
+//     would not use it; Wine's iphlpapi reports every address as Preferred
+//     regardless;
 //   - agent/iphlpapi, the stand-in DLL of the in-process writes, checks
 //     the rows as documented and stops there: Windows' own validation of a
 //     row (origins, lifetimes, SkipAsSource, Protocol) is not reproduced;

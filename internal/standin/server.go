@@ -132,7 +132,7 @@ func (s *Server) Handle(req wire.Request) wire.Response {
 	if req.RegistryErr == "" {
 		resp.Registry = s.st.registryOps(req.Registry)
 	} else {
-		fmt.Fprintf(s.log, "kbh-standin: the client could not read PersistentRoutes: %s\n", req.RegistryErr)
+		fmt.Fprintf(s.log, "kbh-standin: the client sent no PersistentRoutes values: %s\n", req.RegistryErr)
 	}
 	args := quoteArgs(req.Args)
 	if req.Command == wire.PowerShell {
@@ -481,11 +481,14 @@ func (c *cmd) staleRoute(a Addr) error {
 	c.s.added = slices.Delete(c.s.added, i, i+1)
 	if c.s.inject[InjectKB287032] && i > 0 {
 		host := netip.PrefixFrom(a.Prefix.Addr(), a.Prefix.Addr().BitLen())
-		if err := c.s.k.AddRoute(Route{Dst: host, Index: a.Index}); err != nil && !errors.Is(err, ErrExists) {
+		switch err := c.s.k.AddRoute(Route{Dst: host, Index: a.Index}); {
+		case errors.Is(err, ErrExists): // not the injector's: it stays
+		case err != nil:
 			return err
+		default:
+			c.s.stale = append(c.s.stale, Route{Dst: host, Index: a.Index})
+			c.changed()
 		}
-		c.s.stale = append(c.s.stale, Route{Dst: host, Index: a.Index})
-		c.changed()
 		fmt.Fprintf(c.s.log, "kbh-standin: injected %s: left the stale route %s on interface %d\n", InjectKB287032, host, a.Index)
 	}
 	if len(c.s.added) > 0 {

@@ -25,7 +25,8 @@ var (
 		"InitializeIpForwardEntry", "CreateIpForwardEntry2", "DeleteIpForwardEntry2",
 		"InitializeUnicastIpAddressEntry", "CreateUnicastIpAddressEntry", "DeleteUnicastIpAddressEntry",
 	}
-	legacyProcs = []string{"AddIPAddress", "DeleteIPAddress", "GetAdaptersInfo", "GetBestInterfaceEx"}
+	legacyProcs = []string{"AddIPAddress", "DeleteIPAddress", "GetAdaptersInfo", "GetBestInterfaceEx",
+		"ConvertInterfaceIndexToLuid", "GetUnicastIpAddressEntry"} // the last two: the DAD state after AddIPAddress
 )
 
 // probe is what OpenWindowsHost found this host can do. A nil error means
