@@ -100,18 +100,13 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := checkInjectors(names); err != nil {
 		return usagef("--inject: %v", err)
 	}
-	f, err := fixtures.LoadLab(*fixture)
+	f, source, err := fixtures.LoadLabSource(*fixture)
 	if err != nil {
 		return badInput(err)
 	}
-	if err := f.Validate(); err != nil {
-		return badInput(fmt.Errorf("%s: %w", *fixture, err))
-	}
 	in := replay.Inputs{OS: version, Window: *window}
 	if *bundle != "" {
-		if in.Fixture, err = readInput(*fixture, f); err != nil {
-			return badInput(err)
-		}
+		in.Fixture = source
 		if *mapFile != "" {
 			if in.Map, err = os.ReadFile(*mapFile); err != nil {
 				return badInput(fmt.Errorf("reading the mapping file: %w", err))
@@ -140,19 +135,6 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errReproduced
 	}
 	return nil
-}
-
-// readInput returns the fixture file's bytes; an embedded lab is
-// re-encoded from its embedded file.
-func readInput(nameOrPath string, f *fixtures.Lab) ([]byte, error) {
-	if data, err := os.ReadFile(nameOrPath); err == nil {
-		return data, nil
-	}
-	data, err := fixtures.ReadEmbedded("labs/" + f.Name + ".yaml")
-	if err != nil {
-		return nil, fmt.Errorf("reading the fixture %s: %w", nameOrPath, err)
-	}
-	return data, nil
 }
 
 func writeBundle(path string, res *replay.Result, in replay.Inputs) error {

@@ -107,6 +107,9 @@ func (c *cmd) addNTE(address, mask string, ifIndex int) (context, instance uint3
 	case a == netip.IPv4Unspecified() || a == broadcast(p):
 		return 0, 0, win32GenFailure // "an IPv4 address normally considered to be a broadcast address"
 	}
+	if _, exists := v.hasAddr(ifIndex, a); exists {
+		return 0, 0, win32DupDomainName // before the probe, which would wait its window
+	}
 	// Vista+: an address another host holds is added all the same, in DAD
 	// state Duplicate, and AddIPAddress answers NO_ERROR.
 	held, err := c.s.k.Held(ifIndex, a)

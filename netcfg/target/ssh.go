@@ -73,16 +73,20 @@ func dialSSH(ctx context.Context, u *URL, s Settings) (transport, error) {
 	if len(methods) == 0 {
 		return nil, errors.New("no SSH credentials: no agent, no ~/.ssh/id_ed25519, id_ecdsa or id_rsa, no KBHARNESS_SSH_IDENTITY, no password")
 	}
-	cfg := &ssh.ClientConfig{User: u.User, Auth: methods, HostKeyCallback: hostKey, Timeout: 15 * time.Second}
-	var d net.Dialer
+	cfg := &ssh.ClientConfig{User: u.User, Auth: methods, HostKeyCallback: hostKey}
+	// ClientConfig.Timeout only binds ssh.Dial: the connect and the
+	// handshake here are bounded by sshConnectTimeout or ctx, the sooner.
+	d := net.Dialer{Timeout: sshConnectTimeout}
 	conn, err := d.DialContext(ctx, "tcp", u.Address())
 	if err != nil {
 		t.close()
 		return nil, err
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		conn.SetDeadline(deadline)
+	deadline := time.Now().Add(sshConnectTimeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
 	}
+	conn.SetDeadline(deadline)
 	c, chans, reqs, err := ssh.NewClientConn(conn, u.Address(), cfg)
 	if err != nil {
 		conn.Close()
@@ -177,3 +181,6 @@ func (t *sshTransport) close() error {
 	}
 	return err
 }
+
+// sshConnectTimeout bounds the TCP connect and the SSH handshake each.
+const sshConnectTimeout = 15 * time.Second

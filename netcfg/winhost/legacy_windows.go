@@ -44,6 +44,10 @@ func (h *windowsHost) legacyAddAddress(ctx context.Context, a netcfg.AddressSpec
 	if err != nil {
 		return err
 	}
+	luid, err := luidOfIndex(idx) // for the DAD state afterwards
+	if err != nil {
+		return err
+	}
 	var nte, instance uint32
 	err = iphlpapi.AddIPAddress(iphlpapi.IPv4ToIPAddr(a.Prefix.Addr()), iphlpapi.MaskToIPAddr(a.Prefix.Bits()), idx, &nte, &instance)
 	if err != nil {
@@ -52,7 +56,7 @@ func (h *windowsHost) legacyAddAddress(ctx context.Context, a netcfg.AddressSpec
 	h.mu.Lock()
 	h.ntes[nteKey{idx, a.Prefix.Addr()}] = nte
 	h.mu.Unlock()
-	read := func() (winipcfg.DadState, error) { return dadStateOf(idx, a.Prefix.Addr()) }
+	read := func() (winipcfg.DadState, error) { return dadStateOf(luid, a.Prefix.Addr()) }
 	if err := awaitDAD(ctx, read, dadWindow, dadPoll); err != nil {
 		derr := h.legacyDeleteAddress(a)
 		return fmt.Errorf("AddIPAddress answered NO_ERROR, but %s on %s %w; taking it back (DeleteIPAddress): %v", a.Prefix, a.Interface, err, derr)
@@ -69,11 +73,7 @@ const (
 )
 
 // dadStateOf reads an address's DAD state (GetUnicastIpAddressEntry).
-func dadStateOf(ifIndex uint32, addr netip.Addr) (winipcfg.DadState, error) {
-	luid, err := luidOfIndex(ifIndex)
-	if err != nil {
-		return 0, err
-	}
+func dadStateOf(luid winipcfg.LUID, addr netip.Addr) (winipcfg.DadState, error) {
 	row, err := luid.IPAddress(addr)
 	if err != nil {
 		return 0, fmt.Errorf("GetUnicastIpAddressEntry %s: %w", addr, err)
