@@ -46,7 +46,8 @@ func startSecondaryIPRouteLoss(ctx context.Context, l *lab.Lab) (func() error, e
 			case <-ctx.Done():
 				return
 			case ifname := <-queued:
-				if err := deleteStaticRoutes(ctx, l.Host, ifname); err != nil {
+				// An error after stop cancelled ctx is the stop, not a failure.
+				if err := deleteStaticRoutes(ctx, l.Host, ifname); err != nil && ctx.Err() == nil {
 					mu.Lock()
 					errs = append(errs, err)
 					mu.Unlock()
