@@ -289,3 +289,14 @@ func DiffLines(reference, target []string) SnapshotDiff {
 	}
 	return d
 }
+
+// LastAddr is the last address of a prefix: an IPv4 subnet's broadcast
+// address.
+func LastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}

@@ -8,11 +8,19 @@ import (
 	"time"
 )
 
+// DefaultPoll is how often PollChanges polls when the caller sets no
+// interval.
+const DefaultPoll = 200 * time.Millisecond
+
 // PollChanges is Subscribe for hosts reached by commands, which deliver no
-// callbacks: it takes a snapshot every interval and hands fn what changed
-// between two polls (Changes). A failed poll is retried at the next tick.
-// stop ends the polling and waits for it; fn is not called after it returns.
+// callbacks: it takes a snapshot every interval (0: DefaultPoll) and hands
+// fn what changed between two polls (Changes). A failed poll is retried at
+// the next tick. stop ends the polling and waits for it; fn is not called
+// after it returns.
 func PollChanges(ctx context.Context, name string, every time.Duration, snapshot func(context.Context) (*Snapshot, error), fn func(Event)) (stop func(), err error) {
+	if every <= 0 {
+		every = DefaultPoll
+	}
 	prev, err := snapshot(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("subscribing to %s: %w", name, err)

@@ -110,12 +110,10 @@ static DWORD call(const char *args_json, char *resp, int cap)
 		goto out;
 	if (connect(s, (struct sockaddr *)&sa, sizeof sa) != 0)
 		goto out;
-	/* registryErr: the DLL reads no PersistentRoutes values, so the server
+	/* noRegistry: the DLL reads no PersistentRoutes values, so the server
 	 * neither seeds its persistent store from nor reconciles it with this
 	 * request. */
-	int len = snprintf(req, sizeof req,
-			   "{\"command\":\"iphlpapi\",\"args\":%s,\"registry\":[],"
-			   "\"registryErr\":\"the stand-in DLL reads no registry\"}\n",
+	int len = snprintf(req, sizeof req, "{\"command\":\"iphlpapi\",\"args\":%s,\"registry\":[],\"noRegistry\":true}\n",
 			   args_json);
 	if (len <= 0 || len >= (int)sizeof req || send(s, req, len, 0) != len)
 		goto out;

@@ -57,7 +57,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	injectors := fs.String("inject", "", "comma-separated defect injectors to start on the lab")
 	bundle := fs.String("bundle", "", "write the repro bundle (zip) here")
 	mapFile := fs.String("map", "", "address mapping file (kbharness import) to copy into the bundle")
-	osFlag := fs.String("os", "", "the customer's Windows Server release for repro.cmd ("+joinVersions()+"); required with --bundle")
+	osFlag := fs.String("os", "", "the customer's Windows Server release for repro.cmd ("+explore.WindowsVersionList()+"); required with --bundle")
 	window := fs.Duration("window", 500*time.Millisecond, "how long persistent routes must survive each address delete, 10ms to 5m")
 	seed := fs.Uint64("seed", 0, "explorer: rapid seed (0: from the clock)")
 	steps := fs.Int("steps", 200, fmt.Sprintf("explorer: step budget, 1 to %d", explore.MaxSteps))
@@ -76,7 +76,7 @@ func runReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *bundle == "" && (*osFlag != "" || *mapFile != ""):
 		return usagef("--os and --map only apply with --bundle")
 	case *bundle != "" && *osFlag == "":
-		return usagef("--bundle needs --os, the customer's Windows Server release (%s)", joinVersions())
+		return usagef("--bundle needs --os, the customer's Windows Server release (%s)", explore.WindowsVersionList())
 	}
 	for _, err := range []error{
 		checkDuration("--window", *window, 10*time.Millisecond, 5*time.Minute),
@@ -150,12 +150,4 @@ func writeBundle(path string, res *replay.Result, in replay.Inputs) error {
 		return fmt.Errorf("writing the bundle: %w", err)
 	}
 	return nil
-}
-
-func joinVersions() string {
-	s := make([]string, len(explore.WindowsVersions))
-	for i, v := range explore.WindowsVersions {
-		s[i] = string(v)
-	}
-	return strings.Join(s, ", ")
 }

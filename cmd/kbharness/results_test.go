@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kbharness/kbharness/internal/statedir"
 	"github.com/kbharness/kbharness/reports/store"
 	"github.com/kbharness/kbharness/reports/store/storetest"
 )
@@ -38,7 +39,7 @@ func TestResultsUsage(t *testing.T) {
 // and stores nothing.
 func TestResultsIngest(t *testing.T) {
 	state := t.TempDir()
-	t.Setenv(store.StateDirEnv, state)
+	t.Setenv(statedir.Env, state)
 	run := filepath.Join(t.TempDir(), "run")
 	storetest.WriteRun(t, run, &storetest.Windows, t0, storetest.Spec{Scenario: "KB952876", Text: "churns", Outcome: "pass"})
 

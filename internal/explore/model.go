@@ -170,20 +170,10 @@ func checkAddress(p netip.Prefix) string {
 		return fmt.Sprintf("%s: prefix length /%d is not an on-link length the explorer uses (/%d to /%d)", p, p.Bits(), lo, hi)
 	case p.Addr() == p.Masked().Addr():
 		return fmt.Sprintf("%s is the network address of its subnet, not a host", p)
-	case p.Addr().Is4() && p.Addr() == lastAddr(p):
+	case p.Addr().Is4() && p.Addr() == netcfg.LastAddr(p):
 		return fmt.Sprintf("%s is the broadcast address of its subnet, not a host", p)
 	}
 	return ""
-}
-
-// lastAddr is the highest address of p's subnet.
-func lastAddr(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().AsSlice()
-	for i := p.Bits(); i < len(b)*8; i++ {
-		b[i/8] |= 0x80 >> (i % 8)
-	}
-	a, _ := netip.AddrFromSlice(b)
-	return a
 }
 
 func joinAny[T ~string](xs []T) string {

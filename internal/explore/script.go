@@ -252,7 +252,7 @@ func ParseWindowsVersion(s string) (WindowsVersion, error) {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("unknown Windows Server release %q (want one of %s)", s, joinAny(WindowsVersions))
+	return "", fmt.Errorf("unknown Windows Server release %q (want one of %s)", s, WindowsVersionList())
 }
 
 // NetTCPIP reports whether the release has the NetTCPIP PowerShell module
@@ -472,3 +472,7 @@ func cmdJoin(argv []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// WindowsVersionList names the releases WindowsVersions holds, for usage
+// texts and errors: "2008, 2008r2, ...".
+func WindowsVersionList() string { return joinAny(WindowsVersions) }

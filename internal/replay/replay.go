@@ -82,10 +82,10 @@ type Options struct {
 	// Window is how long the persistent routes must survive each address
 	// delete (secondary-ip-route-loss); default 500ms.
 	Window time.Duration
-	// Seed, Steps and MaxLen bound the explorer (Explorer).
-	Seed          uint64
-	Steps, MaxLen int
-	Progress      io.Writer // progress lines; nil for none
+	// Seed and Steps bound the explorer (Explorer).
+	Seed     uint64
+	Steps    int
+	Progress io.Writer // progress lines; nil for none
 }
 
 // Step is one step of a KB scenario's replay: an explorer operation with

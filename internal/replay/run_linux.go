@@ -99,7 +99,7 @@ func runSecondaryIP(ctx context.Context, opts Options, res *Result) (err error) 
 	}
 	res.Ran = append(res.Ran, fmt.Sprintf("%d steps, %d persistent routes checked after a %s window per delete", len(steps), len(survive), opts.Window))
 	for _, r := range survive {
-		if !hasStatic(snap, r) {
+		if !snap.HasRoute(netcfg.StorePersistent, netcfg.Route{Dst: r.Dst, Gateway: r.Gateway, Interface: r.Interface}) {
 			res.Reproduced = true
 			res.Evidence = append(res.Evidence, "missing after the steps: "+routeLine(r)+" proto static (persistent)")
 		}
@@ -109,18 +109,6 @@ func runSecondaryIP(ctx context.Context, opts Options, res *Result) (err error) 
 		res.Evidence = append(res.Evidence, strings.Split(strings.TrimRight(tl.String(), "\n"), "\n")...)
 	}
 	return nil
-}
-
-// hasStatic reports whether r is in snap's active main table as proto
-// static (netcfg's persistent view on Linux).
-func hasStatic(snap *netcfg.Snapshot, r netcfg.RouteSpec) bool {
-	for _, h := range snap.Routes {
-		if h.Store == netcfg.StoreActive && (h.Table == "" || h.Table == "main") && h.Protocol == "static" &&
-			h.Dst == r.Dst && h.Gateway == r.Gateway && h.Interface == r.Interface {
-			return true
-		}
-	}
-	return false
 }
 
 // apply runs one step by netlink.
@@ -203,7 +191,7 @@ func runExplorer(ctx context.Context, opts Options, res *Result) error {
 	if steps == 0 {
 		steps = 200
 	}
-	r, err := explore.Explore(ctx, explore.Options{Lab: opts.Fixture, Seed: opts.Seed, Steps: steps, MaxLen: opts.MaxLen, Inject: opts.Inject, Progress: opts.Progress})
+	r, err := explore.Explore(ctx, explore.Options{Lab: opts.Fixture, Seed: opts.Seed, Steps: steps, Inject: opts.Inject, Progress: opts.Progress})
 	if err != nil {
 		return err
 	}

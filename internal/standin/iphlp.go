@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/pwsh"
 )
 
@@ -136,12 +137,7 @@ func broadcast(p netip.Prefix) netip.Addr {
 	if p.Bits() >= 31 {
 		return netip.AddrFrom4([4]byte{255, 255, 255, 255})
 	}
-	b := p.Masked().Addr().As4()
-	host := ^uint32(0) >> p.Bits()
-	for i := range b {
-		b[i] |= byte(host >> (24 - 8*i))
-	}
-	return netip.AddrFrom4(b)
+	return netcfg.LastAddr(p)
 }
 
 // deleteNTE is DeleteIPAddress(context): 0 or a Win32 error code.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kbharness/kbharness/internal/standin/wire"
 	"github.com/kbharness/kbharness/netcfg/pwsh"
 	"github.com/kbharness/kbharness/netcfg/winreg"
 )
@@ -184,5 +185,24 @@ func TestIPHlpAPIWireVistaWrites(t *testing.T) {
 	}
 	if len(c.registry) != 0 {
 		t.Errorf("the Vista+ writes touched the persistent store: %q", c.registry)
+	}
+}
+
+// TestNoRegistryClient: a request of the stand-in DLL (NoRegistry) neither
+// seeds the persistent store nor gets registry operations back; the next
+// client that reads the registry still seeds it.
+func TestNoRegistryClient(t *testing.T) {
+	s, err := NewServer(newFakeKernel(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.Handle(wire.Request{Command: "iphlpapi", Args: []string{"DeleteIPAddress", "7"}, NoRegistry: true})
+	if r.Exit != win32InvalidParameter || len(r.Registry) != 0 {
+		t.Errorf("DLL request: exit %d, registry ops %v; want %d and none", r.Exit, r.Registry, win32InvalidParameter)
+	}
+	seeded := "198.51.100.0,255.255.255.0,192.0.2.1,5"
+	r = s.Handle(wire.Request{Command: "reg", Args: winreg.QueryArgv()[1:], Registry: []string{seeded}})
+	if names, err := winreg.ParseQuery(r.Stdout); err != nil || !slices.Equal(names, []string{seeded}) {
+		t.Errorf("after the DLL's request, reg query shows %q (%v); want the seeded %q", names, err, seeded)
 	}
 }

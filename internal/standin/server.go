@@ -123,16 +123,18 @@ func (s *Server) Handle(req wire.Request) wire.Response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	start := time.Now()
-	if req.RegistryErr == "" {
+	withRegistry := !req.NoRegistry && req.RegistryErr == ""
+	if withRegistry {
 		s.st.seed(req.Registry)
 	}
 	c := &cmd{s: s, stdin: req.Stdin}
 	c.dispatch(req.Command, req.Args)
 	resp := wire.Response{Stdout: crlf(c.out.String()), Stderr: crlf(c.errs.String()), Exit: c.exit}
-	if req.RegistryErr == "" {
+	switch {
+	case withRegistry:
 		resp.Registry = s.st.registryOps(req.Registry)
-	} else {
-		fmt.Fprintf(s.log, "kbh-standin: the client sent no PersistentRoutes values: %s\n", req.RegistryErr)
+	case req.RegistryErr != "":
+		fmt.Fprintf(s.log, "kbh-standin: the client could not read PersistentRoutes: %s\n", req.RegistryErr)
 	}
 	args := quoteArgs(req.Args)
 	if req.Command == wire.PowerShell {

@@ -336,7 +336,7 @@ func (c *capture) inferAddresses() {
 		}
 		for _, p := range c.Routes {
 			if p.Gateway.IsValid() || p.Store != netcfg.StoreActive || p.If.Index != r.If.Index || p.Dst.Bits() == 0 ||
-				p.Dst.Bits() >= a.BitLen() || !p.Dst.Contains(a) || generatedDst(p.Dst) || a.Is4() && a == broadcast(p.Dst) {
+				p.Dst.Bits() >= a.BitLen() || !p.Dst.Contains(a) || generatedDst(p.Dst) || a.Is4() && a == netcfg.LastAddr(p.Dst) {
 				continue
 			}
 			c.Addrs = append(c.Addrs, obsAddr{If: r.If, Addr: a, Bits: -1, File: c.File, Src: r.Src, Kind: c.Kind})

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kbharness/kbharness/fixtures"
 )
 
 // Mapping maps a customer's addresses into the documentation ranges
@@ -82,8 +84,8 @@ var (
 // NewMapping maps h's subnets and route destinations (see Mapping).
 func NewMapping(h *Host) (*Mapping, error) {
 	m := &Mapping{}
-	if len(h.Interfaces) > maxLinks {
-		return nil, fmt.Errorf("mapping: %d interfaces hold addresses; a lab has at most %d links", len(h.Interfaces), maxLinks)
+	if len(h.Interfaces) > fixtures.MaxLinks {
+		return nil, fmt.Errorf("mapping: %d interfaces hold addresses; a lab has at most %d links", len(h.Interfaces), fixtures.MaxLinks)
 	}
 	var subnets []PrefixMap
 	for i, in := range h.Interfaces {
@@ -182,10 +184,6 @@ func labBits4(p netip.Prefix, points []netip.Prefix, compact bool) int {
 	return bits
 }
 
-// maxLinks is fixtures.MaxLinks (not imported: mapping.go stays free of
-// the fixture package; fixture.go checks the built lab anyway).
-const maxLinks = 16
-
 // place gives each root prefix (not inside another of the list) a lab
 // prefix, and each nested prefix the lab prefix its root maps it to.
 func place(ps []PrefixMap, a *alloc4, top bool, v6Base int, labBits func(netip.Prefix) int) ([]PrefixMap, error) {
@@ -213,7 +211,7 @@ func place(ps []PrefixMap, a *alloc4, top bool, v6Base int, labBits func(netip.P
 	// prefix then lies outside its root's, the nesting is not kept.
 	for k := 0; k < len(nested); {
 		i := nested[k]
-		if _, err := viaRoots(ps, roots, ps[i].Customer, labLen(ps, roots, labBits)); err != nil {
+		if _, err := viaRoots(ps, roots, ps[i].Customer, labLen(ps, labBits)); err != nil {
 			roots = append(roots, i)
 			nested = append(nested[:k], nested[k+1:]...)
 			continue
@@ -280,7 +278,7 @@ func viaRoots(ps []PrefixMap, roots []int, p netip.Prefix, labLen func(int) int)
 }
 
 // labLen is the lab prefix length place gives root r.
-func labLen(ps []PrefixMap, roots []int, labBits func(netip.Prefix) int) func(int) int {
+func labLen(ps []PrefixMap, labBits func(netip.Prefix) int) func(int) int {
 	return func(r int) int {
 		if ps[r].Customer.Addr().Is4() {
 			return labBits(ps[r].Customer)

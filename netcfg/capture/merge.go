@@ -126,7 +126,6 @@ type merger struct {
 	parent map[string]string
 	info   map[string]*Interface // by root, filled by interfaces()
 	macs   map[string]map[string][]string
-	order  []string // roots in the final order
 	ifIdx  map[string]int
 	host   *Host
 }
@@ -312,7 +311,6 @@ func (m *merger) addresses(h *Host) {
 	slices.SortFunc(roots, func(a, b string) int {
 		return m.info[a].Addresses[0].Addr().Compare(m.info[b].Addresses[0].Addr())
 	})
-	m.order = roots
 	m.ifIdx = map[string]int{}
 	for i, rt := range roots {
 		m.ifIdx[rt] = i
@@ -463,19 +461,12 @@ func (m *merger) generated(r obsRoute) bool {
 			if r.Dst == p.Masked() || r.Dst == netip.PrefixFrom(p.Addr(), p.Addr().BitLen()) {
 				return true
 			}
-			if p.Addr().Is4() && r.Dst.Bits() == 32 && (r.Dst.Addr() == broadcast(p) || r.Dst.Addr() == broadcast(classful(p.Addr()))) {
+			if p.Addr().Is4() && r.Dst.Bits() == 32 && (r.Dst.Addr() == netcfg.LastAddr(p) || r.Dst.Addr() == netcfg.LastAddr(classful(p.Addr()))) {
 				return true
 			}
 		}
 	}
 	return false
-}
-
-func broadcast(p netip.Prefix) netip.Addr {
-	b := p.Masked().Addr().As4()
-	host := uint32(1)<<(32-p.Bits()) - 1
-	v := (uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])) | host
-	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 }
 
 func classful(a netip.Addr) netip.Prefix {

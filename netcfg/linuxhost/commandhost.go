@@ -9,21 +9,14 @@ import (
 	"github.com/kbharness/kbharness/netcfg/iproute2"
 )
 
-// DefaultPoll is how often a command host polls for changes when the
-// caller sets no interval.
-const DefaultPoll = 200 * time.Millisecond
-
 // OpenCommands opens a Linux host reached only by commands run through r
 // (a remote lab host over SSH): snapshots parse `ip -j -d addr show` and
 // `ip -j route show table all` (with the persistent view of
 // iproute2.WithPersistentView, as the namespace host gives), changes run
 // `ip addr|route add|del` (mechanism iproute2; netlink runs in-process, only
 // on this machine), and change events come from polling every poll (0:
-// DefaultPoll). It builds on every OS: the controller may be Windows.
+// netcfg.DefaultPoll). It builds on every OS: the controller may be Windows.
 func OpenCommands(ctx context.Context, name string, r netcfg.Runner, poll time.Duration) (netcfg.Host, error) {
-	if poll <= 0 {
-		poll = DefaultPoll
-	}
 	h := &commandHost{name: name, run: r, poll: poll}
 	s, err := h.Snapshot(ctx)
 	if err != nil {

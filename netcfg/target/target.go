@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -123,7 +124,7 @@ func Parse(raw string) (*URL, error) {
 		return bad("no host")
 	}
 	for k := range u.Query {
-		if !contains(queryKeys[u.Scheme], k) {
+		if !slices.Contains(queryKeys[u.Scheme], k) {
 			return bad("unknown option %q (%s accepts: %s)", k, u.Scheme, strings.Join(queryKeys[u.Scheme], ", "))
 		}
 	}
@@ -150,15 +151,6 @@ func redact(raw string) string {
 		}
 	}
 	return raw
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if x == y {
-			return true
-		}
-	}
-	return false
 }
 
 // transport is one way of reaching a target. windows tells it the probed
@@ -203,19 +195,13 @@ func Open(ctx context.Context, raw string, s Settings) (*Conn, error) {
 		return nil, fmt.Errorf("connecting to %s: %w", u, err)
 	}
 	c := &Conn{URL: u, t: t}
-	if c.Info, err = Probe(ctx, c.probeRunner()); err != nil {
+	// Probe runs before the dialect is known: its commands hold no
+	// character either shell treats specially.
+	if c.Info, err = Probe(ctx, c); err != nil {
 		t.close()
 		return nil, fmt.Errorf("probing %s: %w", u, err)
 	}
 	return c, nil
-}
-
-// probeRunner runs probe commands before the dialect is known: they hold
-// no character either shell treats specially.
-func (c *Conn) probeRunner() netcfg.Runner {
-	return netcfg.RunnerFunc(func(ctx context.Context, argv []string) (netcfg.Output, error) {
-		return c.t.run(ctx, argv, nil, c.Info.Dialect == netcfg.DialectWindows)
-	})
 }
 
 func dial(ctx context.Context, u *URL, s Settings) (transport, error) {

@@ -12,10 +12,6 @@ import (
 	"github.com/kbharness/kbharness/netcfg/netsh"
 )
 
-// DefaultPoll is how often a command host polls for changes when the
-// caller sets no interval.
-const DefaultPoll = 200 * time.Millisecond
-
 // OpenCommands opens a Windows host that is reached only by commands run
 // through r: a remote guest, or this machine's stand-ins in tests. It needs
 // nothing but netsh (Vista / Server 2008 and later): snapshots come from
@@ -23,13 +19,10 @@ const DefaultPoll = 200 * time.Millisecond
 // store=active|persistent`; changes go through the command mechanisms its
 // probes find working (route.exe, netsh, PowerShell, and AddIPAddress by
 // P/Invoke from PowerShell: LegacyPS); change events come
-// from polling the snapshot every poll (0: DefaultPoll), since commands
+// from polling the snapshot every poll (0: netcfg.DefaultPoll), since commands
 // deliver no callbacks. winipcfg runs in-process: only on the machine
 // itself.
 func OpenCommands(ctx context.Context, name string, r netcfg.Runner, poll time.Duration) (netcfg.Host, error) {
-	if poll <= 0 {
-		poll = DefaultPoll
-	}
 	h := &commandHost{name: name, run: r, poll: poll}
 	h.commands = Mechanisms(r, h.index)
 	h.commands[netcfg.IPHlpAPILegacy] = &LegacyPS{Run: r, Index: h.index}

@@ -31,8 +31,6 @@ import (
 	"github.com/kbharness/kbharness/reports"
 )
 
-// StateDirEnv overrides the state directory, as for the undo journals.
-const StateDirEnv = statedir.Env
 
 // DefaultPath is the store's default file: results.db in the state
 // directory ($KBHARNESS_STATE_DIR, else %ProgramData%\kbharness on Windows

@@ -26,7 +26,6 @@ import (
 //	-kb.hammer-agent / KBHARNESS_HAMMER_AGENT  the legacy hammer agent (agent/hammer, a Windows .exe) for remote Windows hosts
 //	-kb.results-store / KBHARNESS_RESULTS_STORE  a results store (SQLite file) the run ingests itself into when it ends
 var Options struct {
-	Netns        string
 	Target       string
 	LabDir       string
 	Inject       string

@@ -49,6 +49,10 @@ type Request struct {
 	// be read; a missing key is no error and no names.
 	Registry    []string `json:"registry"`
 	RegistryErr string   `json:"registryErr,omitempty"`
+	// NoRegistry marks a client that reads no registry (agent/iphlpapi,
+	// the stand-in DLL): its request neither seeds the persistent store nor
+	// is answered with registry operations.
+	NoRegistry bool `json:"noRegistry,omitempty"`
 	// Stdin is what the command reads on its standard input (ssh-command
 	// forwards it; the Wine clients send none).
 	Stdin []byte `json:"stdin,omitempty"`
