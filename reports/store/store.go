@@ -31,7 +31,6 @@ import (
 	"github.com/kbharness/kbharness/reports"
 )
 
-
 // DefaultPath is the store's default file: results.db in the state
 // directory ($KBHARNESS_STATE_DIR, else %ProgramData%\kbharness on Windows
 // and /var/lib/kbharness elsewhere), beside the journals.
