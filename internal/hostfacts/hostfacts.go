@@ -19,6 +19,7 @@ import (
 
 	"github.com/kbharness/kbharness/netcfg"
 	"github.com/kbharness/kbharness/netcfg/pwsh"
+	"github.com/kbharness/kbharness/netcfg/target"
 	"github.com/kbharness/kbharness/reports"
 )
 
@@ -38,7 +39,7 @@ func Collect(ctx context.Context, r netcfg.Runner, d netcfg.Dialect, f *reports.
 	}
 	out, err := r.Run(ctx, []string{"cmd", "/c", "ver"})
 	if err == nil {
-		f.OSName, f.Build, err = ParseVer(string(out.Stdout))
+		f.OSName, f.Build, err = target.ParseVer(string(out.Stdout))
 	}
 	if err != nil {
 		note("ver", err)
@@ -89,19 +90,6 @@ func brief(err error) string {
 		return fmt.Sprintf("%v: %s", ce.Err, msg)
 	}
 	return fmt.Sprintf("exit status %d: %s", ce.Output.ExitCode, msg)
-}
-
-var verLine = regexp.MustCompile(`Microsoft Windows (?:\[Version )?(\d+\.\d+\.\d+)`)
-
-// ParseVer reads `ver`: "Microsoft Windows [Version 6.1.7601]" (Wine
-// prints "Microsoft Windows 6.1.7601").
-func ParseVer(out string) (name, build string, err error) {
-	for _, line := range strings.Split(out, "\n") {
-		if m := verLine.FindStringSubmatch(line); m != nil {
-			return strings.TrimSpace(line), m[1], nil
-		}
-	}
-	return "", "", fmt.Errorf("no Windows version in %q", strings.TrimSpace(out))
 }
 
 // CurrentVersionKey holds the OS's ProductName, CurrentBuild and (Windows

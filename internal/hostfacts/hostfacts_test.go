@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/kbharness/kbharness/netcfg"
+	"github.com/kbharness/kbharness/netcfg/target"
 	"github.com/kbharness/kbharness/reports"
 )
 
@@ -51,7 +52,7 @@ func TestCollectLinux(t *testing.T) {
 }
 
 func TestParseErrors(t *testing.T) {
-	if _, _, err := ParseVer("Darwin"); err == nil {
+	if _, _, err := target.ParseVer("Darwin"); err == nil {
 		t.Error("ParseVer(Darwin): no error")
 	}
 	if _, _, err := ParseFiles("file tcpip.sys=unknown\r\n"); err == nil || !strings.Contains(err.Error(), "line 1") {

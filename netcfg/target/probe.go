@@ -34,6 +34,17 @@ func (i Info) String() string {
 // "Microsoft Windows 6.1.7601").
 var winVer = regexp.MustCompile(`Microsoft Windows (?:\[Version )?(\d+\.\d+\.\d+)`)
 
+// ParseVer reads `cmd /c ver`: the line that names the version and the
+// version ("6.1.7601").
+func ParseVer(out string) (line, version string, err error) {
+	for _, l := range strings.Split(out, "\n") {
+		if m := winVer.FindStringSubmatch(l); m != nil {
+			return strings.TrimSpace(l), m[1], nil
+		}
+	}
+	return "", "", fmt.Errorf("no Windows version in %q", strings.TrimSpace(out))
+}
+
 // Probe finds the target's OS, version and dialect: `uname -sr` answers on
 // Linux; `cmd /c ver` on Windows, whose PowerShell version is then read
 // from $PSVersionTable (absent on a 2008 without the feature). Output that
@@ -44,15 +55,14 @@ func Probe(ctx context.Context, r netcfg.Runner) (Info, error) {
 		return Info{Dialect: netcfg.DialectLinux, OS: s, Version: strings.TrimPrefix(s, "Linux ")}, nil
 	}
 	out, verErr := r.Run(ctx, []string{"cmd", "/c", "ver"})
-	s := strings.TrimSpace(string(out.Stdout))
-	m := winVer.FindStringSubmatch(s)
-	if verErr != nil || m == nil {
+	line, version, err := ParseVer(string(out.Stdout))
+	if verErr != nil || err != nil {
 		return Info{}, fmt.Errorf("neither Linux nor Windows: `uname -sr`: %s; `cmd /c ver`: %s", describe(unameErr, nil), describe(verErr, out.Stdout))
 	}
-	info := Info{Dialect: netcfg.DialectWindows, OS: s, Version: m[1]}
+	info := Info{Dialect: netcfg.DialectWindows, OS: line, Version: version}
 	// Encoded: base64 passes any shell unchanged, whichever quoting the
 	// runner applies before it knows the dialect.
-	out, err := r.Run(ctx, pwsh.EncodedArgv("$PSVersionTable.PSVersion.ToString()"))
+	out, err = r.Run(ctx, pwsh.EncodedArgv("$PSVersionTable.PSVersion.ToString()"))
 	if v := strings.TrimSpace(string(out.Stdout)); err == nil && psVer.MatchString(v) {
 		info.PowerShell = v
 	}
