@@ -201,19 +201,7 @@ grep -E '^(Ran [0-9]+ of [0-9]+ Specs|SUCCESS!|FAIL!)' "$out/suites.log" || true
 if [ -s "$out/report.json" ] && command -v python3 >/dev/null; then
 	echo
 	echo "=== specs (from $out/report.json)"
-	python3 - "$out/report.json" <<'EOF'
-import json, sys
-for suite in json.load(open(sys.argv[1])):
-    for s in suite.get("SpecReports") or []:
-        if s.get("LeafNodeType") != "It":
-            continue
-        name = " ".join(s.get("ContainerHierarchyTexts") or []) + " " + s.get("LeafNodeText", "")
-        why = ((s.get("Failure") or {}).get("Message") or "").strip().splitlines()
-        line = f'{s["State"]:8} {name.strip()}'
-        if s["State"] != "passed" and why:
-            line += "\n           " + why[0][:300]
-        print(line)
-EOF
+	python3 "$here/specs.py" "$out/report.json" --list
 fi
 echo
 echo "suites.sh: report $out/report.json; exit status $status"
