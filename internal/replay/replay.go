@@ -168,7 +168,7 @@ func (s Step) MarshalYAML() (any, error) {
 func PlanSecondaryIP(f *fixtures.Lab) (steps []Step, survive []netcfg.RouteSpec, err error) {
 	for _, r := range f.Routes {
 		if r.Persistent {
-			survive = append(survive, netcfg.RouteSpec{Dst: r.Dst, Gateway: r.Gateway, Interface: lab.RouteInterface(f, r), Metric: r.Metric, Persistent: true})
+			survive = append(survive, lab.RouteSpec(f, r))
 		}
 	}
 	if len(survive) == 0 {

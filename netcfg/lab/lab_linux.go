@@ -36,9 +36,8 @@ const ReadyTimeout = 10 * time.Second
 // off (net.ipv6.conf.{all,default}.accept_dad=0 in the lab namespaces,
 // IFA_F_NODAD addresses), the fixture's addresses, and forwarding in the
 // host namespace if f.Forwarding. It waits until every link is operationally
-// up and every address is usable, installs f.Routes (addRoutes) and waits
-// for them, then opens Host with
-// linuxhost.OpenNamespace. It first removes leftovers of dead runs (Cleanup).
+// up and every address is usable, opens Host with linuxhost.OpenNamespace
+// and installs f.Routes through it (addRoutes). It first removes leftovers of dead runs (Cleanup).
 // On failure it removes whatever it created.
 func New(ctx context.Context, f *fixtures.Lab) (*Lab, error) {
 	if f == nil {
@@ -136,14 +135,14 @@ func (l *Lab) build(ctx context.Context) error {
 	if err := l.waitReady(ctx, handles); err != nil {
 		return err
 	}
-	// The fixture's routes (routes_linux.go), before the baseline: they are
-	// part of the lab as built.
-	if err := l.addRoutes(ctx, host); err != nil {
-		return err
-	}
 	t, err := namespaceTarget(l.Namespaces[HostRole])
 	if err != nil {
 		return err
+	}
+	// The fixture's routes (routes_linux.go), before the baseline: they are
+	// part of the lab as built.
+	if err := l.addRoutes(ctx, t.Host); err != nil {
+		return errors.Join(err, t.Host.Close())
 	}
 	return l.startJournal(ctx, "lab:"+l.ID, t)
 }

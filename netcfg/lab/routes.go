@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kbharness/kbharness/fixtures"
+	"github.com/kbharness/kbharness/netcfg"
 )
 
 // The pure side of a fixture's routes, on every OS; routes_linux.go
@@ -24,6 +25,11 @@ func RouteInterface(f *fixtures.Lab, r fixtures.Route) string {
 		}
 	}
 	return ""
+}
+
+// RouteSpec is the change that installs fixture route r.
+func RouteSpec(f *fixtures.Lab, r fixtures.Route) netcfg.RouteSpec {
+	return netcfg.RouteSpec{Dst: r.Dst, Gateway: r.Gateway, Interface: RouteInterface(f, r), Metric: r.Metric, Persistent: r.Persistent}
 }
 
 // RouteString renders a fixture route as `ip route add` takes it
